@@ -1,0 +1,83 @@
+"""POST continuing-education course catalog: the Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from catalog.config import ConfigError, from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages, CLI. No I/O beyond that."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("CATALOG_INSTANCE_PATH") or None,
+    )
+    app.config.from_mapping(from_env(Path(app.instance_path), config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    from catalog.templating import register_templating
+
+    register_templating(app)
+    from catalog.errors import register_error_handlers
+
+    register_error_handlers(app)
+    from catalog.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from catalog import models  # noqa: F401  (register every table with the metadata)
+    from catalog.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from catalog.auth.sessions import load_user
+
+    login_manager.user_loader(load_user)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+
+
+def register_blueprints(app: Flask) -> None:
+    from catalog.admin import bp as admin_bp
+    from catalog.api import bp as api_bp
+    from catalog.auth import bp as auth_bp
+    from catalog.provider import bp as provider_bp
+    from catalog.public import bp as public_bp
+    from catalog.review import bp as review_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(provider_bp, url_prefix="/provider")
+    app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_request_hooks(app: Flask) -> None:
+    from catalog.security import register_security
+
+    register_security(app)

@@ -1,0 +1,95 @@
+"""Configuration from the environment (see ../shared/docs/contracts.md).
+
+`DATABASE_URL` (default SQLite in the instance folder), `SECRET_KEY` (generated once and kept in the
+instance folder in development; required in production), `MAX_UPLOAD_MB` (default 10).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """Generate a random key once and keep it in the instance folder (development only)."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` and `postgresql://` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment plus explicit overrides (tests)."""
+    overrides = dict(overrides or {})
+    env = overrides.pop("ENV", None) or os.environ.get("CATALOG_ENV") or (
+        "development" if _env_flag("FLASK_DEBUG") else "production"
+    )
+    testing = bool(overrides.get("TESTING", False))
+    database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL")
+    if not database_url:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance_path / 'catalog.db'}"
+    max_upload_mb = overrides.pop("MAX_UPLOAD_MB", None) or os.environ.get("MAX_UPLOAD_MB", "10")
+    try:
+        max_upload_mb = float(max_upload_mb)
+        if max_upload_mb <= 0:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(f"MAX_UPLOAD_MB must be a positive number, got {max_upload_mb!r}") from exc
+
+    secret_key = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if env == "production" and not testing:
+            raise ConfigError(
+                "SECRET_KEY is not set. In production the session key must come from the "
+                "environment (e.g. SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'))."
+            )
+        secret_key = _dev_secret_key(instance_path)
+
+    behind_proxy = int(os.environ.get("PROXY_FIX_X_FOR", "0") or 0)
+    config = {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_UPLOAD_MB": max_upload_mb,
+        "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024),
+        "MAX_CATALOG_ROWS": int(os.environ.get("MAX_CATALOG_ROWS", "50000")),
+        "MAX_CELL_CHARS": int(os.environ.get("MAX_CELL_CHARS", "5000")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PROXY_FIX_X_FOR": behind_proxy,
+        "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "10")),
+        "JSON_SORT_KEYS": False,
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,48 @@
+"""Per-request safety: security headers, SQLite write intent for unsafe methods, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from catalog.db import reset_write_intent, set_write_intent
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def register_security(app: Flask) -> None:
+    @app.before_request
+    def _mark_write_intent() -> None:
+        g._write_token = set_write_intent(request.method not in SAFE_METHODS)
+
+    @app.teardown_request
+    def _clear_write_intent(exc: BaseException | None) -> None:
+        token = g.pop("_write_token", None)
+        if token is not None:
+            try:
+                reset_write_intent(token)
+            except ValueError:  # token from another context (streamed responses)
+                set_write_intent(False)
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

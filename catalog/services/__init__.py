@@ -1,0 +1,1 @@
+"""Services: functions taking a Session that flush but never commit (the caller commits once)."""

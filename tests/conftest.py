@@ -1,0 +1,231 @@
+"""Fixtures shared by every test: app and client per database backend, users, logins.
+
+Data-layer tests run on SQLite and on PostgreSQL (a throw-away database created on the server at
+127.0.0.1:5432 for this run). Under CI=true an unreachable PostgreSQL fails the run instead of
+skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from catalog import create_app
+from catalog.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    problem = _postgres_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true but is not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    name = f"catalog_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def _migrate(database_url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """Lazily migrated database URL per backend (migrations run once per session)."""
+    cache: dict[str, str] = {}
+
+    def get(backend: str, request) -> str:
+        if backend not in cache:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+            else:
+                url = request.getfixturevalue("postgres_url")
+            _migrate(url)
+            cache[backend] = url
+        return cache[backend]
+
+    return get
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, database_urls, request) -> str:
+    return database_urls(backend, request)
+
+
+@pytest.fixture
+def app(database_url, request):
+    """An app on a clean, migrated database of the current backend."""
+    marker = request.node.get_closest_marker("app_config")
+    overrides = marker.kwargs if marker else {}
+    app = make_app(database_url, **overrides)
+    with app.app_context():
+        _truncate_all()
+        yield app
+        db.session.remove()
+        _truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_factory(database_url):
+    """Build another app on the current test database with extra config (e.g. CSRF on)."""
+    built = []
+
+    def build(**overrides):
+        other = make_app(database_url, **overrides)
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def taxonomy(app):
+    """The Missouri taxonomy and requirement sets (no demo data)."""
+    from catalog.services.seeding import SEED_DIR, SeedReport, seed_requirements, seed_taxonomy
+
+    report = SeedReport()
+    jurisdiction = seed_taxonomy(db.session, SEED_DIR / "mo" / "taxonomy.toml", report)
+    seed_requirements(db.session, SEED_DIR / "mo" / "requirements.toml", report)
+    db.session.commit()
+    return jurisdiction
+
+
+@pytest.fixture
+def make_provider(app):
+    from catalog.models import Provider
+
+    def make(slug: str = "acme-academy", name: str | None = None, **kw) -> Provider:
+        provider = Provider(slug=slug, name=name or slug.replace("-", " ").title(), **kw)
+        db.session.add(provider)
+        db.session.commit()
+        return provider
+
+    return make
+
+
+PASSWORD = "Correct-Horse-42"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(app):
+    from catalog.models import User
+
+    def make(email: str, role: str = "staff", provider=None, password: str = PASSWORD) -> User:
+        user = User(email=email, role=role, provider=provider)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in as the given user (through the real login form)."""
+
+    def do(user, password: str = PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def users(app, make_provider, make_user):
+    """One user per role, and two providers, for access-control tests."""
+    provider_a = make_provider("provider-a")
+    provider_b = make_provider("provider-b")
+    return {
+        "admin": make_user("admin@test.example", "admin"),
+        "staff": make_user("staff@test.example", "staff"),
+        "provider_a": make_user("a@test.example", "provider", provider_a),
+        "provider_b": make_user("b@test.example", "provider", provider_b),
+        "providers": (provider_a, provider_b),
+    }
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**kw): extra app config for the `app` fixture")
