@@ -55,6 +55,23 @@ def postgres_url():
     admin.dispose()
 
 
+@pytest.fixture
+def empty_database_url(backend, tmp_path, request):
+    """A brand-new, empty database of the current backend (for migration and restore tests)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # skips or fails when PostgreSQL is absent
+    name = f"catalog_empty_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def make_app(database_url: str, **overrides):
     config = {
         "TESTING": True,

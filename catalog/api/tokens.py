@@ -29,6 +29,7 @@ def issue_token(session, user: User, name: str = "") -> tuple[ApiToken, str]:
 
 def authenticate_request() -> None:
     """Resolve `Authorization: Bearer ...` into g.api_user; a bad token is a 401."""
+    g.api_user = None
     header = request.headers.get("Authorization", "")
     if not header:
         return
