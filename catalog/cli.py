@@ -45,7 +45,9 @@ def register_cli(app: Flask) -> None:
         click.echo("Database is at the latest schema.")
 
     @app.cli.command("seed")
-    @click.option("--demo/--no-demo", default=True, help="Also load demo providers, catalogs and logins.")
+    @click.option(
+        "--demo/--no-demo", default=True, help="Also load demo providers, catalogs and logins."
+    )
     def seed(demo: bool) -> None:
         """Load the taxonomy, requirement sets and (by default) demo data; safe to run again."""
         from catalog.services.seeding import seed_all
@@ -70,20 +72,26 @@ def register_cli(app: Flask) -> None:
     def create_provider(slug: str, name: str, kind: str, licence_number: str) -> None:
         """Register a training provider."""
         if not SLUG_RE.match(slug) or len(slug) > 64:
-            fail(f"'{slug}' is not a valid slug: use lower-case letters, digits and single hyphens.")
+            fail(
+                f"'{slug}' is not a valid slug: use lower-case letters, digits and single hyphens."
+            )
         if not name.strip():
             fail("--name must not be empty.")
         with write_intent():
             if db.session.scalar(select(Provider).where(Provider.slug == slug)):
                 fail(f"A provider with slug '{slug}' already exists.")
-            db.session.add(Provider(slug=slug, name=name.strip(), kind=kind, licence_number=licence_number))
+            db.session.add(
+                Provider(slug=slug, name=name.strip(), kind=kind, licence_number=licence_number)
+            )
             db.session.commit()
         click.echo(f"Created provider {slug} ({name.strip()}).")
 
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--role", type=click.Choice(ROLES), required=True)
-    @click.option("--provider", "provider_slug", default=None, help="Provider slug (provider role).")
+    @click.option(
+        "--provider", "provider_slug", default=None, help="Provider slug (provider role)."
+    )
     def create_user(email: str, role: str, provider_slug: str | None) -> None:
         """Create a user; the password is prompted for, or read from standard input."""
         email = email.strip().lower()
@@ -100,7 +108,9 @@ def register_cli(app: Flask) -> None:
             if provider_slug:
                 provider = db.session.scalar(select(Provider).where(Provider.slug == provider_slug))
                 if provider is None:
-                    fail(f"Unknown provider '{provider_slug}'. Create it with create-provider first.")
+                    fail(
+                        f"Unknown provider '{provider_slug}'. Create it with create-provider first."
+                    )
             if sys.stdin.isatty():
                 password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
             else:
@@ -122,7 +132,9 @@ def register_cli(app: Flask) -> None:
         from catalog.api.tokens import issue_token
 
         with write_intent():
-            user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+            user = db.session.scalar(
+                select(User).where(func.lower(User.email) == email.strip().lower())
+            )
             if user is None:
                 fail(f"No user with email {email}.")
             if not user.active:

@@ -46,8 +46,10 @@ def normalise_database_url(url: str) -> str:
 def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment plus explicit overrides (tests)."""
     overrides = dict(overrides or {})
-    env = overrides.pop("ENV", None) or os.environ.get("CATALOG_ENV") or (
-        "development" if _env_flag("FLASK_DEBUG") else "production"
+    env = (
+        overrides.pop("ENV", None)
+        or os.environ.get("CATALOG_ENV")
+        or ("development" if _env_flag("FLASK_DEBUG") else "production")
     )
     testing = bool(overrides.get("TESTING", False))
     database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL")
@@ -60,7 +62,9 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         if max_upload_mb <= 0:
             raise ValueError
     except ValueError as exc:
-        raise ConfigError(f"MAX_UPLOAD_MB must be a positive number, got {max_upload_mb!r}") from exc
+        raise ConfigError(
+            f"MAX_UPLOAD_MB must be a positive number, got {max_upload_mb!r}"
+        ) from exc
 
     secret_key = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
     if not secret_key:

@@ -14,7 +14,15 @@ from catalog.db import Base
 from catalog.models.types import utcnow
 
 ROLES = ("admin", "staff", "provider")
-PROVIDER_KINDS = ("academy", "vendor", "agency", "association", "college", "federal", "out-of-state")
+PROVIDER_KINDS = (
+    "academy",
+    "vendor",
+    "agency",
+    "association",
+    "college",
+    "federal",
+    "out-of-state",
+)
 
 
 class Provider(Base):

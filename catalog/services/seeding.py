@@ -99,7 +99,9 @@ def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
     known_abbr = {a.abbreviation for a in jurisdiction.abbreviations}
     for abbr, expansion in data.get("abbreviations", {}).items():
         if abbr not in known_abbr:
-            session.add(Abbreviation(jurisdiction=jurisdiction, abbreviation=abbr, expansion=expansion))
+            session.add(
+                Abbreviation(jurisdiction=jurisdiction, abbreviation=abbr, expansion=expansion)
+            )
             report.add("abbreviations")
     session.flush()
     return jurisdiction
@@ -161,7 +163,8 @@ def seed_providers(session, path: Path, report: SeedReport) -> dict[str, Provide
                 name=row["name"],
                 kind=row.get("kind") or "vendor",
                 licence_number=row.get("licence_number") or "",
-                approved_provider=(row.get("approved_provider") or "yes").lower() in ("yes", "true", "1"),
+                approved_provider=(row.get("approved_provider") or "yes").lower()
+                in ("yes", "true", "1"),
                 url=row.get("url") or "",
                 contact_email=row.get("contact_email") or "",
             )
@@ -180,7 +183,9 @@ def _parse_area_hours(text: str) -> dict[str, Decimal]:
     return areas
 
 
-def seed_demo_catalogs(session, jurisdiction, providers, catalog_dir: Path, report: SeedReport) -> None:
+def seed_demo_catalogs(
+    session, jurisdiction, providers, catalog_dir: Path, report: SeedReport
+) -> None:
     """Demo courses as POST would have them: some approved, some waiting, a few rejected."""
     categories = categories_by_slug(session, jurisdiction)
     today = dt.date.today()
@@ -190,7 +195,9 @@ def seed_demo_catalogs(session, jurisdiction, providers, catalog_dir: Path, repo
         if provider is None:
             continue
         known = set(
-            session.scalars(select(Course.normalised_title).where(Course.provider_id == provider.id))
+            session.scalars(
+                select(Course.normalised_title).where(Course.provider_id == provider.id)
+            )
         )
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):

@@ -140,7 +140,9 @@ def suggested_labels(suggestion: dict) -> tuple[dict[str, Decimal], list[str]]:
             areas[area["slug"]] = Decimal(str(hours))
     if not areas and suggestion.get("areas"):
         top = suggestion["areas"][0]
-        areas[top["slug"]] = Decimal(str(top["hours"])) if top.get("hours") is not None else Decimal(0)
+        areas[top["slug"]] = (
+            Decimal(str(top["hours"])) if top.get("hours") is not None else Decimal(0)
+        )
     topics = [t["slug"] for t in suggestion.get("topics", [])]
     return areas, topics
 
@@ -157,7 +159,9 @@ def headline(suggestion: dict) -> tuple[int, bool]:
     return score, confident
 
 
-def apply_suggestion(course: Course, suggestion: dict, categories_by_slug: dict[str, Category]) -> None:
+def apply_suggestion(
+    course: Course, suggestion: dict, categories_by_slug: dict[str, Category]
+) -> None:
     """Store the engine's suggestion on the course: the full evidence and one row per label."""
     course.suggestion = suggestion
     course.suggestion_score, course.suggestion_confident = headline(suggestion)
@@ -194,7 +198,9 @@ def suggest_courses(session, jurisdiction: Jurisdiction, courses: Iterable[Cours
 def categories_by_slug(session, jurisdiction: Jurisdiction) -> dict[str, Category]:
     return {
         c.slug: c
-        for c in session.scalars(select(Category).where(Category.jurisdiction_id == jurisdiction.id))
+        for c in session.scalars(
+            select(Category).where(Category.jurisdiction_id == jurisdiction.id)
+        )
     }
 
 

@@ -34,7 +34,14 @@ def test_login_redirects_to_local_next_only(client, users):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "review"],
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "",
+        "review",
+    ],
 )
 def test_login_refuses_foreign_next(client, users, target):
     response = client.post(

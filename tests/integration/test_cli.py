@@ -10,7 +10,9 @@ from catalog.models import ApiToken, Provider, User
 
 
 def test_create_provider(runner):
-    result = runner.invoke(args=["create-provider", "mid-mo", "--name", "Mid-MO Academy", "--kind", "academy"])
+    result = runner.invoke(
+        args=["create-provider", "mid-mo", "--name", "Mid-MO Academy", "--kind", "academy"]
+    )
     assert result.exit_code == 0, result.output
     provider = db.session.scalar(select(Provider).where(Provider.slug == "mid-mo"))
     assert provider.name == "Mid-MO Academy" and provider.kind == "academy"
@@ -46,7 +48,10 @@ def test_create_user_failures(runner, make_user):
         (["create-user", "dup@post.example", "--role", "staff"], "already exists"),
         (["create-user", "new@post.example", "--role", "staff"], "at least 10 characters"),
         (["create-user", "p@post.example", "--role", "provider"], "needs --provider"),
-        (["create-user", "p@post.example", "--role", "provider", "--provider", "nope"], "Unknown provider"),
+        (
+            ["create-user", "p@post.example", "--role", "provider", "--provider", "nope"],
+            "Unknown provider",
+        ),
         (["create-user", "s@post.example", "--role", "staff", "--provider", "x"], "only for users"),
         (["create-user", "not-an-email", "--role", "staff"], "not a valid email"),
     ]
@@ -54,7 +59,9 @@ def test_create_user_failures(runner, make_user):
         result = runner.invoke(args=args, input="short\n")
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)
-    weak = runner.invoke(args=["create-user", "w@post.example", "--role", "staff"], input="aaaaaaaaaaaa\n")
+    weak = runner.invoke(
+        args=["create-user", "w@post.example", "--role", "staff"], input="aaaaaaaaaaaa\n"
+    )
     assert weak.exit_code != 0 and "too easy" in weak.output
     assert db.session.scalar(select(func.count(User.id))) == 1
 

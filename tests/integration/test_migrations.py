@@ -14,7 +14,9 @@ def _diff(conn) -> list:
     def include(obj, name, type_, reflected, compare_to):
         return not (type_ == "table" and name and ("_fts" in name or name.startswith("search_")))
 
-    context = MigrationContext.configure(conn, opts={"include_object": include, "compare_type": False})
+    context = MigrationContext.configure(
+        conn, opts={"include_object": include, "compare_type": False}
+    )
     return compare_metadata(context, db.metadata)
 
 
