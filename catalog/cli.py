@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -36,6 +37,8 @@ def fail(message: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    register_backup_cli(app)
+
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create the database schema, or bring it up to date (Alembic migrations)."""
@@ -143,6 +146,30 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
         click.echo(f"API token for {user.email} ({user.role}); it is shown only once:")
         click.echo(plain)
+
+
+def register_backup_cli(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path: Path) -> None:
+        """Write an online-safe backup (SQLite backup API, or a pg_dump archive on PostgreSQL)."""
+        from catalog.services.backup import backup
+
+        run_service(backup, db.engine, path)
+        click.echo(f"Backup written to {path}.")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool) -> None:
+        """Replace the whole database with a backup made by `backup`."""
+        from catalog.services.backup import restore
+
+        if not yes and sys.stdin.isatty():
+            click.confirm(f"Replace every row of the current database with {path}?", abort=True)
+        db.session.remove()
+        run_service(restore, db.engine, path)
+        click.echo(f"Restored from {path}.")
 
 
 def run_service(fn, *args, **kwargs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 from catalog.db import reset_write_intent, set_write_intent
 
@@ -22,7 +23,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookie marked Secure whenever the request came over https (or config says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
 def register_security(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+
     @app.before_request
     def _mark_write_intent() -> None:
         g._write_token = set_write_intent(request.method not in SAFE_METHODS)

@@ -79,6 +79,7 @@ def make_app(database_url: str, **overrides):
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return create_app(config)

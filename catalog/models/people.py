@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,7 +63,10 @@ class User(UserMixin, Base):
     provider: Mapped[Provider | None] = relationship(back_populates="users")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        method = "scrypt"
+        if has_app_context():  # tests use a cheaper hash to stay fast; production uses scrypt
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

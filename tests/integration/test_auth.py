@@ -109,3 +109,30 @@ def test_csrf_is_enforced_when_enabled(app_factory, users):
         assert ok.status_code == 302
         # Sign-out without the token is refused, so a foreign page cannot log the user out.
         assert client.post("/logout").status_code == 400
+
+
+def test_forged_forwarded_for_does_not_reset_the_address_limit(client, users):
+    for i in range(10):
+        client.post(
+            "/login",
+            data={"email": f"nobody{i}@test.example", "password": "nope"},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+        )
+    response = client.post(
+        "/login",
+        data={"email": "staff@test.example", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+    assert response.status_code == 429
+
+
+def test_session_cookie_flags(client, users):
+    response = client.post("/login", data={"email": "staff@test.example", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    secure = client.post(
+        "/login",
+        data={"email": "staff@test.example", "password": PASSWORD},
+        base_url="https://localhost",
+    )
+    assert "Secure" in secure.headers["Set-Cookie"]
