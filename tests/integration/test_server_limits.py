@@ -1,0 +1,97 @@
+"""Behaviour under the server we ship (gunicorn), not only the test client."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    """gunicorn with 2 workers on a migrated SQLite file and a 1 MB upload limit."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "SECRET_KEY": "test",
+        "CATALOG_ENV": "production",
+        "MAX_UPLOAD_MB": "1",
+    }
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bin_dir / "flask"), "--app", "catalog", "init-db"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "catalog:create_app()"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("gunicorn did not start")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_upload_one_mb_over_the_limit_gets_a_413_page_naming_the_limit(gunicorn_server):
+    boundary = "catalogboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + b"title,hours\r\n"
+        + b"x" * (2 * 1024 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", gunicorn_server, timeout=20)
+    conn.request(
+        "POST",
+        "/provider/catalogs/new",
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    response = conn.getresponse()
+    text = response.read().decode()
+    assert response.status == 413
+    assert "1 MB" in text and "too large" in text
+    assert "Traceback" not in text
+
+
+def test_production_server_serves_no_debugger(gunicorn_server):
+    conn = http.client.HTTPConnection("127.0.0.1", gunicorn_server, timeout=5)
+    conn.request("GET", "/no-such-page?__debugger__=yes&cmd=resource&f=style.css")
+    response = conn.getresponse()
+    assert response.status == 404
+    assert "Werkzeug Debugger" not in response.read().decode()
