@@ -1,0 +1,200 @@
+"""Rule matching compiled once per taxonomy: abbreviations, exclusions, keyword phrases, identifiers.
+
+Phrases are matched on stemmed tokens, leftmost-longest and without overlap, so a longer phrase
+("tactical communication", "firearms law") hides the shorter ones inside it ("tactical", "firearms").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .normalise import STOPWORDS, Normalised, Token, normalise
+from .taxonomy import Taxonomy
+
+__all__ = ["Hit", "Compiled", "compile_taxonomy"]
+
+Entry = tuple[str, str, str]  # (category slug, role "strong"|"weak"|"exclusion", phrase as written)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A phrase found in a text, with the categories it speaks for."""
+
+    entries: tuple[Entry, ...]
+    start: int  # token index
+    end: int
+    span: tuple[int, int]  # character span in the original text
+    abbr: str | None  # abbreviation the matched tokens came from, if any
+    fixed: tuple[tuple[str, str], ...]  # (written, corrected) spelling fixes inside the match
+
+
+class _PhraseTable:
+    """Longest-match lookup of token-key tuples."""
+
+    def __init__(self) -> None:
+        self.table: dict[tuple[str, ...], list[Entry]] = {}
+        self.maxlen: dict[str, int] = {}
+
+    def add(self, key: tuple[str, ...], entry: Entry) -> None:
+        entries = self.table.setdefault(key, [])
+        if entry not in entries:
+            entries.append(entry)
+        self.maxlen[key[0]] = max(self.maxlen.get(key[0], 0), len(key))
+
+    def find(self, tokens: Sequence[Token]) -> list[Hit]:
+        keys = [t.key for t in tokens]
+        n = len(keys)
+        hits: list[Hit] = []
+        i = 0
+        while i < n:
+            longest = self.maxlen.get(keys[i], 0)
+            step = 1
+            for length in range(min(longest, n - i), 0, -1):
+                entries = self.table.get(tuple(keys[i : i + length]))
+                if entries:
+                    hits.append(_hit(tokens, i, i + length, entries))
+                    step = length
+                    break
+            i += step
+        return hits
+
+
+    def find_all(self, tokens: Sequence[Token]) -> list[Hit]:
+        """Every match, overlapping ones included (used for exclusions)."""
+        keys = [t.key for t in tokens]
+        n = len(keys)
+        hits: list[Hit] = []
+        for i in range(n):
+            for length in range(min(self.maxlen.get(keys[i], 0), n - i), 0, -1):
+                entries = self.table.get(tuple(keys[i : i + length]))
+                if entries:
+                    hits.append(_hit(tokens, i, i + length, entries))
+        return hits
+
+
+def _hit(tokens: Sequence[Token], i: int, j: int, entries: list[Entry]) -> Hit:
+    part = tokens[i:j]
+    abbr = next((t.abbr for t in part if t.abbr), None)
+    fixed = tuple((t.fixed_from, t.text) for t in part if t.fixed_from)
+    return Hit(tuple(entries), i, j, (part[0].start, max(t.end for t in part)), abbr, fixed)
+
+
+@dataclass
+class Compiled:
+    """Everything the engine needs from a taxonomy, built once."""
+
+    taxonomy: Taxonomy
+    abbreviations: dict[tuple[str, ...], tuple[str, tuple[tuple[str, str], ...]]]
+    abbr_maxlen: dict[str, int]
+    upper_only: frozenset[str]
+    keywords: _PhraseTable
+    exclusions: _PhraseTable
+    identifiers: dict[str, list[str]]  # exact identifier -> slugs
+    identifier_prefixes: list[tuple[str, str]]  # ("bill:", slug) for "bill:*"
+    vocabulary: dict[str, tuple[str, ...]]  # known token (or joined compound) -> token keys
+    choices: list[str]  # fuzzy choice strings (content tokens of each phrase)
+    choice_entries: list[list[Entry]]
+
+    def prepare(self, norm: Normalised, fixes: dict[str, tuple[str, ...]] | None = None) -> list[Token]:
+        """Apply spelling fixes, then expand abbreviations; returns the tokens to match on."""
+        tokens: list[Token] = []
+        for t in norm.tokens:
+            fix = fixes.get(t.key) if fixes else None
+            if fix:
+                tokens.extend(
+                    Token(k, k, t.start, t.end, t.upper, None, t.text) for k in fix
+                )
+            else:
+                tokens.append(t)
+        return self._expand(tokens)
+
+    def _expand(self, tokens: list[Token]) -> list[Token]:
+        if not self.abbreviations:
+            return tokens
+        out: list[Token] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            longest = self.abbr_maxlen.get(tokens[i].key, 0)
+            step = 0
+            for length in range(min(longest, n - i), 0, -1):
+                key = tuple(t.key for t in tokens[i : i + length])
+                found = self.abbreviations.get(key)
+                if found is None:
+                    continue
+                written, expansion = found
+                part = tokens[i : i + length]
+                if written in self.upper_only and not all(t.upper for t in part):
+                    continue
+                start, end = part[0].start, part[-1].end
+                out.extend(Token(text, key2, start, end, True, written) for text, key2 in expansion)
+                step = length
+                break
+            if step:
+                i += step
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def identifier_slugs(self, ident: str) -> list[str]:
+        """Categories an identifier such as 'tcole:1849' or 'bill:sb-30' decides."""
+        slugs = list(self.identifiers.get(ident, ()))
+        slugs += [s for prefix, s in self.identifier_prefixes if ident.startswith(prefix)]
+        return slugs
+
+    def phrase_key(self, phrase: str) -> tuple[str, ...]:
+        """Token keys of a keyword as the matcher sees it (normalised, abbreviations expanded)."""
+        return tuple(t.key for t in self._expand(list(normalise(phrase).tokens)))
+
+
+def content(tokens: Iterable[Token]) -> str:
+    """The tokens the fuzzy signal compares: stemmed, without generic words."""
+    return " ".join(t.key for t in tokens if t.key not in STOPWORDS)
+
+
+def compile_taxonomy(tax: Taxonomy) -> Compiled:
+    """Build the lookup tables for a taxonomy (abbreviations first: keywords use them)."""
+    abbreviations: dict[tuple[str, ...], tuple[str, tuple[tuple[str, str], ...]]] = {}
+    abbr_maxlen: dict[str, int] = {}
+    for written, expansion in tax.abbreviations.items():
+        key = tuple(t.key for t in normalise(written).tokens)
+        exp = tuple((t.text, t.key) for t in normalise(expansion).tokens)
+        if key and exp:
+            abbreviations[key] = (written, exp)
+            abbr_maxlen[key[0]] = max(abbr_maxlen.get(key[0], 0), len(key))
+    upper_only = frozenset(str(a) for a in tax.setting("abbreviations_upper_only"))
+    comp = Compiled(tax, abbreviations, abbr_maxlen, upper_only, _PhraseTable(), _PhraseTable(),
+                    {}, [], {}, [], [])
+    choice_index: dict[str, int] = {}
+    for cat in tax.categories:
+        for role, phrases in (("strong", cat.strong), ("weak", cat.weak),
+                              ("exclusion", cat.exclusions)):
+            for phrase in phrases:
+                key = comp.phrase_key(phrase)
+                if not key:
+                    continue
+                entry = (cat.slug, role, phrase)
+                (comp.exclusions if role == "exclusion" else comp.keywords).add(key, entry)
+                if role == "exclusion":
+                    continue
+                for k in key:
+                    comp.vocabulary.setdefault(k, (k,))
+                if len(key) == 2:
+                    comp.vocabulary.setdefault("".join(key), key)
+                text = " ".join(k for k in key if k not in STOPWORDS)
+                if text:
+                    idx = choice_index.setdefault(text, len(comp.choices))
+                    if idx == len(comp.choices):
+                        comp.choices.append(text)
+                        comp.choice_entries.append([])
+                    comp.choice_entries[idx].append(entry)
+        for ident in cat.identifiers:
+            if ident.endswith("*"):
+                comp.identifier_prefixes.append((ident[:-1], cat.slug))
+            else:
+                comp.identifiers.setdefault(ident, []).append(cat.slug)
+    for _written, exp in abbreviations.values():
+        for _text, k in exp:
+            comp.vocabulary.setdefault(k, (k,))
+    return comp
