@@ -56,7 +56,9 @@ class Engine:
     def suggest_many(self, courses: Sequence[CourseInput]) -> list[Suggestion]:
         """Suggestions for many courses; the fuzzy work is batched over all titles at once."""
         comp = self.compiled
-        norms = [normalise(c.title or "") for c in courses]
+        cache: dict[str, Normalised] = {}
+        norms = [cache.get(c.title) or cache.setdefault(c.title, normalise(c.title or ""))
+                 for c in courses]
         fixes = self._spelling_fixes(norms)
         prepared = [comp.prepare(n, fixes) for n in norms]
         texts = [content(toks) for toks in prepared]
@@ -64,15 +66,20 @@ class Engine:
         cutoff = min(int(self.setting("fuzzy_cutoff")), int(self.setting("example_cutoff")))
         found = best_per_group(unique, self._choices, self._groups, cutoff)
         by_text = dict(zip(unique, found, strict=True))
-        out = []
+        out: list[Suggestion] = []
+        done: dict[CourseInput, Suggestion] = {}
         for course, norm, toks, text in zip(courses, norms, prepared, texts, strict=True):
+            if course in done:  # identical course rows (common in catalogs) share one result
+                out.append(done[course])
+                continue
             evidence = self._title_evidence(norm, toks)
             self._fuzzy_evidence(evidence, by_text.get(text, {}), len(text.split()))
             for field in ("description", "objectives"):
                 value = getattr(course, field)
                 if value:
                     self._field_evidence(evidence, field, value)
-            out.append(build_suggestion(self.taxonomy, course, evidence))
+            done[course] = build_suggestion(self.taxonomy, course, evidence)
+            out.append(done[course])
         return out
 
     def explain_change(
@@ -135,12 +142,13 @@ class Engine:
                     "kind": "exclusion", "phrase": phrase, "field": "title", "span": [s, e],
                     "score": 0, "strong": False,
                     "text": f"blocked: title contains '{title[s:e]}' (exclusion '{phrase}')"})
+        overrides = self.setting("phrase_scores")
         for hit in comp.keywords.find(toks):
             s, e = hit.span
             written = title[s:e]
             for slug, role, phrase in hit.entries:
                 is_strong = role == "strong"
-                score = strong if is_strong else weak
+                score = int(overrides.get(f"{slug}:{phrase}", strong if is_strong else weak))
                 item: Evidence = {"kind": "phrase", "phrase": phrase, "role": role,
                                   "field": "title", "span": [s, e], "score": score,
                                   "strong": is_strong,

@@ -47,6 +47,11 @@ _NOISE = re.compile(
     r"|\b(?:in[\s-]?service|online|on-line)\b"
     r"|\blaw[\s-]+enforcement\b"  # generic ("... for Law Enforcement"), not a legal subject
 )
+_NOISE_WORDS = re.compile(
+    r"\b(?:in[\s-]?service|online|on-line|part\s+(?:[ivx]+|one|two|three|four)"
+    r"|law[\s-]+enforcement)\b"
+)
+_DIGIT = re.compile(r"\d")
 _DEESC = re.compile(r"\bde[\s\-\u2010-\u2015]*e?s[ck]?[ae]?lat[a-z]*")
 _TOKEN = re.compile(r"\b(?:[a-z]\.){2,}|[a-z0-9]+(?:'[a-z]+)?|&")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4"}
@@ -123,7 +128,8 @@ def normalise(title: str) -> Normalised:
     low = _lower_same_length(title)
     chars = list(low)
     identifiers: list[tuple[str, int, int]] = []
-    for kind, pattern in _IDENTIFIER_PATTERNS:
+    has_digit = _DIGIT.search(low) is not None  # every identifier, year and hour needs a digit
+    for kind, pattern in _IDENTIFIER_PATTERNS if has_digit else ():
         for m in pattern.finditer("".join(chars)):
             if kind == "tcole" and m.re.pattern.startswith(r"\(") and _YEARS.fullmatch(m.group(1)):
                 continue
@@ -131,7 +137,7 @@ def normalise(title: str) -> Normalised:
             identifiers.append((ident, m.start(), m.end()))
             _blank(chars, m.start(), m.end())
     work = "".join(chars)
-    for pattern in (_YEARS, _NOISE):
+    for pattern in (_YEARS, _NOISE) if has_digit else (_NOISE_WORDS,):
         for m in pattern.finditer(work):
             _blank(chars, m.start(), m.end())
         work = "".join(chars)

@@ -37,7 +37,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "fallback_score": 5,
     "hours_step": "0.25",
     "abbreviations_upper_only": [],
-    "tie_break_areas": [],  # areas preferred when two areas tie (before title position)  # abbreviations that are also English words: expand only in CAPS
+    "tie_break_areas": [],
+    # per-keyword score overrides for title hits, keyed "slug:keyword" (e.g. a weak word that
+    # should suggest a topic for review on its own, without making it confident)
+    "phrase_scores": {},  # areas preferred when two areas tie (before title position)  # abbreviations that are also English words: expand only in CAPS
 }
 
 
