@@ -44,6 +44,8 @@ class CatalogSubmission(Base):
     file_format: Mapped[str] = mapped_column(String(8), default="csv")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     column_map: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The file's header row, kept so the user can map columns without uploading again.
+    headers: Mapped[list] = mapped_column(JSON, default=list)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
@@ -62,13 +64,22 @@ class CatalogRow(Base):
     """A parsed row of a submission with its errors and the engine's suggestion (for the preview)."""
 
     __tablename__ = "catalog_rows"
-    __table_args__ = (UniqueConstraint("catalog_id", "row_number"),)
+    __table_args__ = (
+        UniqueConstraint("catalog_id", "row_number"),
+        Index("ix_catalog_rows_catalog_id_error_count", "catalog_id", "error_count"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id", ondelete="CASCADE"))
     row_number: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     errors: Mapped[list] = mapped_column(JSON, default=list)
+    # Number of errors, so the preview can filter and count without reading JSON in SQL.
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The row's cells as read from the file (re-parsed when the user maps columns).
+    raw: Mapped[list] = mapped_column(JSON, default=list)
+    # Remarks that are not errors, e.g. near-duplicate titles ({"kind", "message", ...}).
+    notes: Mapped[list] = mapped_column(JSON, default=list)
     suggestion: Mapped[dict] = mapped_column(JSON, default=dict)
     dropped: Mapped[bool] = mapped_column(Boolean, default=False)
     change: Mapped[str] = mapped_column(String(16), default="")  # new | changed | unchanged

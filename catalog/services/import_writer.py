@@ -1,0 +1,164 @@
+"""Writing checked catalog rows: new courses in bulk INSERTs, changed ones through the ORM.
+
+Runs inside the caller's transaction and only flushes, so the caller's single commit (or its
+rollback on any exception) makes the whole catalog appear at once or not at all. New courses use
+multi-row INSERT ... RETURNING (one statement per chunk for courses, categories and audit entries)
+because a 50,000-row catalog through ORM unit-of-work would be many times slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
+
+from catalog.models import AuditEntry, Course, CourseCategory
+from catalog.models.types import utcnow
+from catalog.services import audit
+from catalog.services.courses import (
+    content_hash,
+    normalise_title,
+    set_course_categories,
+    snapshot,
+)
+from catalog.services.importing import Context, PreparedRow, course_fields
+from catalog.services.suggesting import apply_suggestion, headline, suggested_labels
+
+WRITE_CHUNK = 1000
+
+
+def _suggested_rows(suggestion: dict, ctx: Context) -> list[tuple[str, Decimal | None, dict]]:
+    """(slug, hours, entry) for each label the engine suggests (same rule as apply_suggestion)."""
+    areas, topics = suggested_labels(suggestion)
+    by_slug = {e["slug"]: e for e in suggestion.get("areas", []) + suggestion.get("topics", [])}
+    out = [(s, Decimal(str(h)), by_slug.get(s, {})) for s, h in areas.items() if s in ctx.areas]
+    out += [(t, None, by_slug.get(t, {})) for t in topics if t in ctx.topics]
+    return out
+
+
+def _course_values(row: PreparedRow, provider, jurisdiction, catalog_id, now) -> dict:
+    fields = course_fields(row.values)
+    score, confident = headline(row.suggestion)
+    return {
+        **fields,
+        "provider_id": provider.id,
+        "jurisdiction_id": jurisdiction.id,
+        "catalog_id": catalog_id,
+        "normalised_title": normalise_title(fields["title"]),
+        "status": "pending",
+        "version": 1,
+        "content_hash": content_hash(fields),
+        "suggestion": row.suggestion,
+        "suggestion_score": score,
+        "suggestion_confident": confident,
+        "suggested_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_new(session, rows: list[PreparedRow], ctx: Context, provider, jurisdiction, *,
+                catalog_id, user, actor, now) -> None:
+    values = [_course_values(r, provider, jurisdiction, catalog_id, now) for r in rows]
+    ids = session.scalars(
+        insert(Course).returning(Course.id, sort_by_parameter_order=True), values
+    ).all()
+    categories, entries = [], []
+    for row, course_id in zip(rows, ids, strict=True):
+        row.course_id = course_id
+        for slug, hours, entry in _suggested_rows(row.suggestion, ctx):
+            categories.append({
+                "course_id": course_id, "category_id": ctx.categories[slug].id,
+                "source": "suggested", "hours": hours,
+                "score": int(round(entry.get("score", 0))), "confident": bool(entry.get("confident")),
+                "evidence": entry.get("evidence", []),
+            })
+        for slug, hours in row.values.get("area_hours", {}).items():
+            categories.append({"course_id": course_id, "category_id": ctx.areas[slug].id,
+                               "source": "proposed", "hours": Decimal(hours), "score": None,
+                               "confident": False, "evidence": []})
+        for slug in row.values.get("topics", []):
+            categories.append({"course_id": course_id, "category_id": ctx.topics[slug].id,
+                               "source": "proposed", "hours": None, "score": None,
+                               "confident": False, "evidence": []})
+        entries.append({
+            "at": now, "user_id": getattr(user, "id", None), "actor": actor,
+            "action": "import-create", "entity_type": "course", "entity_id": course_id,
+            "course_id": course_id, "before": {},
+            "after": {"title": row.values["title"], "hours": row.values["hours"],
+                      "status": "pending", "catalog_id": catalog_id},
+            "note": f"Created from catalog row {row.row_number}",
+        })
+    if categories:
+        session.execute(insert(CourseCategory), categories)
+    session.execute(insert(AuditEntry), entries)
+
+
+def _update_changed(session, rows: list[PreparedRow], ctx: Context, *, catalog_id, user, actor,
+                    now) -> None:
+    courses = {
+        c.id: c
+        for c in session.scalars(
+            select(Course)
+            .where(Course.id.in_([r.course_id for r in rows]))
+            .options(selectinload(Course.categories).selectinload(CourseCategory.category))
+        )
+    }
+    categories = ctx.categories
+    for row in rows:
+        course = courses[row.course_id]
+        before = {**snapshot(course), "title": course.title,
+                  "hours": format(course.hours.normalize(), "f"), "delivery": course.delivery}
+        fields = course_fields(row.values)
+        for name, value in fields.items():
+            setattr(course, name, value)
+        course.normalised_title = normalise_title(fields["title"])
+        course.content_hash = content_hash(fields)
+        course.catalog_id = catalog_id
+        course.status = "pending"
+        if row.values.get("area_hours") or row.values.get("topics"):
+            areas = {s: Decimal(h) for s, h in row.values.get("area_hours", {}).items()}
+            set_course_categories(course, "proposed", areas, row.values.get("topics", []),
+                                  categories)
+        apply_suggestion(course, row.suggestion, categories)
+        audit.record(
+            session, action="import-update", entity_type="course", entity_id=course.id,
+            course_id=course.id, user=user, actor=actor, before=before,
+            after={"title": course.title, "hours": row.values["hours"],
+                   "delivery": course.delivery, "status": "pending", "catalog_id": catalog_id},
+            note=f"Changed by catalog row {row.row_number}; sent back to review",
+        )
+    session.flush()
+
+
+def write_rows(session, provider, jurisdiction, rows: list[PreparedRow], ctx: Context, *,
+               catalog_id: int | None = None, user=None, actor: str = "import",
+               progress: Callable[[int], None] | None = None) -> dict:
+    """Create the new and update the changed courses of checked, error-free rows; counts back."""
+    if any(r.errors for r in rows):
+        raise ValueError("write_rows needs rows without errors")
+    actor = getattr(user, "email", None) or actor
+    now = utcnow()
+    new = [r for r in rows if r.change == "new"]
+    changed = [r for r in rows if r.change == "changed"]
+    for start in range(0, len(new), WRITE_CHUNK):
+        chunk = new[start:start + WRITE_CHUNK]
+        _insert_new(session, chunk, ctx, provider, jurisdiction, catalog_id=catalog_id,
+                    user=user, actor=actor, now=now)
+        if progress:
+            progress(len(chunk))
+    for start in range(0, len(changed), WRITE_CHUNK):
+        chunk = changed[start:start + WRITE_CHUNK]
+        _update_changed(session, chunk, ctx, catalog_id=catalog_id, user=user, actor=actor,
+                        now=now)
+        if progress:
+            progress(len(chunk))
+    session.flush()
+    return {
+        "rows": len(rows),
+        "created": len(new),
+        "updated": len(changed),
+        "unchanged": sum(1 for r in rows if r.change == "unchanged"),
+    }

@@ -1,0 +1,427 @@
+"""Catalog import: validate rows, match them to the provider's courses, suggest, and write all or nothing.
+
+Stages, each usable alone (the upload preview, the API, the CLI and the single-course form share them):
+1. `parse_row` turns a row's cells into values and errors (the file format's rules);
+2. `check_rows` adds the errors that need the whole file or the database (duplicates, a title
+   already used by another course) and decides new / changed / unchanged per row;
+3. `suggest_rows` runs the engine once over the rows that need a suggestion (one batched call);
+4. `write_rows` creates and updates courses in the caller's transaction (flush, never commit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from catalog.models import DELIVERY_MODES, LIVE_DELIVERY_MODES, Category, Course, CourseCategory
+from catalog.services.catalog_files import FIELDS, header_key
+from catalog.services.courses import content_hash, normalise_title
+
+QUARTER = Decimal("0.25")
+MAX_HOURS = Decimal("2000")
+TITLE_MAX = 500
+CODE_MAX = 64
+URL_MAX = 1000
+SUGGEST_CHUNK = 2000
+
+_DELIVERY_WORDS = {
+    "online": (
+        "online", "on line", "self paced", "selfpaced", "web based", "e learning", "elearning",
+        "computer based", "cbt", "on demand", "asynchronous", "internet", "distance learning",
+        "online self paced", "self paced online", "web", "wbt",
+    ),
+    "in-person": (
+        "in person", "inperson", "classroom", "class room", "face to face", "onsite", "on site",
+        "instructor led", "ilt", "range", "hands on", "lecture", "in class", "live in person",
+    ),
+    "live-virtual": (
+        "live virtual", "virtual", "virtual instructor led", "vilt", "webinar", "live online",
+        "zoom", "synchronous online", "web conference", "video conference", "virtual classroom",
+        "live webinar", "teams",
+    ),
+    "blended": ("blended", "hybrid", "mixed", "blended learning", "hybrid online and classroom"),
+}
+DELIVERY_SYNONYMS = {w: mode for mode, words in _DELIVERY_WORDS.items() for w in words}
+_HOURS_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(?:h|hr|hrs|hour|hours|clee hours)?\.?\s*$", re.I)
+_LIST_SPLIT = re.compile(r"[;|\n]+")
+
+
+@dataclass
+class Context:
+    """What validation needs to know about the jurisdiction's taxonomy and the limits."""
+
+    areas: dict[str, Category]
+    topics: dict[str, Category]
+    lookup: dict[str, str]  # folded slug or name -> slug
+    max_cell_chars: int = 5000
+
+    @property
+    def categories(self) -> dict[str, Category]:
+        return {**self.areas, **self.topics}
+
+
+def load_context(session, jurisdiction, max_cell_chars: int = 5000) -> Context:
+    categories = session.scalars(
+        select(Category).where(Category.jurisdiction_id == jurisdiction.id)
+    ).all()
+    areas = {c.slug: c for c in categories if c.kind == "area"}
+    topics = {c.slug: c for c in categories if c.kind != "area"}
+    lookup = {}
+    for c in categories:
+        lookup[header_key(c.slug)] = c.slug
+        lookup[header_key(c.name)] = c.slug
+    return Context(areas, topics, lookup, max_cell_chars)
+
+
+@dataclass
+class PreparedRow:
+    """One catalog row on its way in: values, errors, and what it will do to which course."""
+
+    row_number: int
+    values: dict
+    errors: list[dict] = field(default_factory=list)
+    suggestion: dict = field(default_factory=dict)
+    change: str = ""  # new | changed | unchanged ("" while it has errors)
+    course_id: int | None = None
+    notes: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# -- 1. one row ----------------------------------------------------------------------------------
+
+
+def parse_hours(text: str) -> Decimal:
+    """'1.5', '1,5', '2 hrs' -> Decimal; raises ValueError with the reason."""
+    match = _HOURS_RE.match(text or "")
+    if not match:
+        raise ValueError(f"'{text}' is not a number of hours")
+    try:
+        hours = Decimal(match.group(1).replace(",", "."))
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
+        raise ValueError(f"'{text}' is not a number of hours") from exc
+    if hours <= 0:
+        raise ValueError("must be more than 0")
+    if hours > MAX_HOURS:
+        raise ValueError(f"must be at most {MAX_HOURS}")
+    if hours % QUARTER:
+        raise ValueError(f"{text.strip()} is not in quarter hours (0.25, 0.5, 0.75 ...)")
+    return hours
+
+
+def parse_delivery(text: str) -> str:
+    key = header_key(text)
+    if not key:
+        return "in-person"
+    if text.strip().lower() in DELIVERY_MODES:
+        return text.strip().lower()
+    mode = DELIVERY_SYNONYMS.get(key)
+    if mode is None:
+        raise ValueError(
+            f"'{text}' is not a delivery mode; use online, in-person, live-virtual or blended"
+        )
+    return mode
+
+
+def parse_area_hours(text: str, ctx: Context) -> tuple[dict[str, str], list[str]]:
+    """'legal-studies:1;Technical Studies: 1.5' -> ({slug: hours}, problems)."""
+    areas: dict[str, str] = {}
+    problems: list[str] = []
+    for part in filter(None, (p.strip() for p in _LIST_SPLIT.split(text or ""))):
+        name, sep, hours_text = part.rpartition(":") if ":" in part else (part, "", "")
+        if not sep:
+            problems.append(f"'{part}' should look like area:hours (e.g. legal-studies:1)")
+            continue
+        slug = ctx.lookup.get(header_key(name))
+        if slug is None or slug not in ctx.areas:
+            problems.append(f"'{name.strip()}' is not an area ({', '.join(ctx.areas)})")
+            continue
+        try:
+            hours = parse_hours(hours_text)
+        except ValueError as exc:
+            problems.append(f"hours for {slug}: {exc}")
+            continue
+        if slug in areas:
+            problems.append(f"{slug} is given twice")
+            continue
+        areas[slug] = format(hours.normalize(), "f")
+    return areas, problems
+
+
+def parse_topics(text: str, ctx: Context) -> tuple[list[str], list[str]]:
+    topics: list[str] = []
+    problems: list[str] = []
+    for part in filter(None, (p.strip() for p in re.split(r"[;,|\n]+", text or ""))):
+        slug = ctx.lookup.get(header_key(part))
+        if slug is None or slug not in ctx.topics:
+            problems.append(f"'{part}' is not a topic ({', '.join(ctx.topics)})")
+        elif slug not in topics:
+            topics.append(slug)
+    return topics, problems
+
+
+def cells_to_fields(cells: list[str], column_map: dict, overrides: dict | None = None) -> dict:
+    """{field: cell text} for the mapped columns (missing cells are empty)."""
+    out = {}
+    for name in FIELDS:
+        index = column_map.get(name)
+        text = cells[index] if index is not None and 0 <= int(index) < len(cells) else ""
+        out[name] = (text if isinstance(text, str) else str(text)).strip()
+    out.update(overrides or {})
+    return out
+
+
+def parse_fields(raw: dict, ctx: Context) -> tuple[dict, list[dict]]:
+    """Values and [{field, message}] errors for one course given as field texts (file or form)."""
+    errors: list[dict] = []
+
+    def err(name: str, message: str) -> None:
+        errors.append({"field": name, "message": message})
+
+    for name, text in raw.items():
+        if text and len(text) > ctx.max_cell_chars:
+            err(name, f"is longer than {ctx.max_cell_chars:,} characters")
+    title = " ".join((raw.get("title") or "").split())
+    if not title:
+        err("title", "title is missing")
+    elif len(title) > TITLE_MAX:
+        err("title", f"title is longer than {TITLE_MAX} characters")
+    hours = None
+    if not raw.get("hours"):
+        err("hours", "hours are missing")
+    else:
+        try:
+            hours = parse_hours(raw["hours"])
+        except ValueError as exc:
+            err("hours", f"hours {exc}" if not str(exc).startswith("'") else str(exc))
+    try:
+        delivery = parse_delivery(raw.get("delivery") or "")
+    except ValueError as exc:
+        delivery = None
+        err("delivery", str(exc))
+    code = raw.get("provider_code") or None
+    if code and len(code) > CODE_MAX:
+        err("provider_code", f"course code is longer than {CODE_MAX} characters")
+    url = raw.get("url") or ""
+    if url and not re.match(r"^https?://[^\s]+$", url, re.I):
+        err("url", "web address must start with http:// or https://")
+    elif len(url) > URL_MAX:
+        err("url", f"web address is longer than {URL_MAX} characters")
+    areas, problems = parse_area_hours(raw.get("area_hours") or "", ctx)
+    for problem in problems:
+        err("area_hours", problem)
+    topics, problems = parse_topics(raw.get("topics") or "", ctx)
+    for problem in problems:
+        err("topics", problem)
+    if areas and hours is not None and not problems:
+        total = sum((Decimal(h) for h in areas.values()), Decimal(0))
+        if total != hours:
+            err(
+                "area_hours",
+                f"area hours add up to {format(total.normalize(), 'f')} "
+                f"but the course has {format(hours.normalize(), 'f')} hours",
+            )
+    if topics and not areas and raw.get("area_hours", "") == "":
+        err("topics", "a topic counts inside an area: give area_hours as well")
+    if delivery and delivery not in LIVE_DELIVERY_MODES:
+        for slug in topics:
+            if ctx.topics[slug].live_only:
+                err("topics", f"{slug} must be taught live (in-person or blended), not {delivery}")
+    values = {
+        "provider_code": code,
+        "title": title,
+        "hours": format(hours.normalize(), "f") if hours is not None else None,
+        "delivery": delivery,
+        "description": raw.get("description") or "",
+        "objectives": raw.get("objectives") or "",
+        "url": url,
+        "area_hours": areas,
+        "topics": topics,
+    }
+    return values, errors
+
+
+def parse_row(row_number: int, cells: list[str], column_map: dict, ctx: Context,
+              overrides: dict | None = None) -> PreparedRow:
+    values, errors = parse_fields(cells_to_fields(cells, column_map, overrides), ctx)
+    mapped = {int(i) for i in column_map.values()}
+    for index, extra in enumerate(cells):
+        if index not in mapped and extra and len(extra) > ctx.max_cell_chars:
+            errors.append({"field": f"column {index + 1}",
+                           "message": f"is longer than {ctx.max_cell_chars:,} characters"})
+    return PreparedRow(row_number, values, [{"row": row_number, **e} for e in errors])
+
+
+def course_fields(values: dict) -> dict:
+    """Course column values from parsed row values."""
+    return {
+        "title": values["title"],
+        "hours": Decimal(values["hours"]),
+        "delivery": values["delivery"],
+        "description": values.get("description") or "",
+        "objectives": values.get("objectives") or "",
+        "url": values.get("url") or "",
+        "provider_code": values.get("provider_code") or None,
+    }
+
+
+# -- 2. the whole file against itself and the database -------------------------------------------
+
+
+@dataclass
+class Existing:
+    id: int
+    code: str | None
+    key: str
+    content_hash: str
+    proposed: dict = field(default_factory=dict)  # {"areas": {slug: hours}, "topics": [...]}
+
+
+def load_existing(session, provider_id: int) -> list[Existing]:
+    """The provider's courses, light: identity, content hash and proposed categories (2 queries)."""
+    rows = session.execute(
+        select(Course.id, Course.provider_code, Course.normalised_title, Course.content_hash)
+        .where(Course.provider_id == provider_id)
+    ).all()
+    existing = {r.id: Existing(r.id, r.provider_code, r.normalised_title, r.content_hash) for r in rows}
+    props = session.execute(
+        select(CourseCategory.course_id, Category.slug, Category.kind, CourseCategory.hours)
+        .join(Category, Category.id == CourseCategory.category_id)
+        .join(Course, Course.id == CourseCategory.course_id)
+        .where(Course.provider_id == provider_id, CourseCategory.source == "proposed")
+    ).all()
+    for course_id, slug, kind, hours in props:
+        p = existing[course_id].proposed
+        if kind == "area":
+            p.setdefault("areas", {})[slug] = format(Decimal(hours or 0).normalize(), "f")
+        else:
+            p.setdefault("topics", []).append(slug)
+    return list(existing.values())
+
+
+def _proposal(values: dict) -> dict:
+    out = {}
+    if values.get("area_hours"):
+        out["areas"] = dict(values["area_hours"])
+    if values.get("topics"):
+        out["topics"] = sorted(values["topics"])
+    return out
+
+
+def check_rows(rows: list[PreparedRow], existing: list[Existing]) -> None:
+    """Duplicates within the file, conflicts with other courses, and new/changed/unchanged."""
+    seen_code: dict[str, int] = {}
+    seen_key: dict[str, int] = {}
+    by_code = {e.code.casefold(): e for e in existing if e.code}
+    by_key = {e.key: e for e in existing}
+    for row in rows:
+        v = row.values
+        code = (v.get("provider_code") or "").casefold()
+        key = normalise_title(v.get("title") or "")
+        if code and code in seen_code:
+            row.errors.append({"row": row.row_number, "field": "provider_code",
+                               "message": f"Duplicate of row {seen_code[code]}: same course code"})
+        elif key and key in seen_key:
+            row.errors.append({"row": row.row_number, "field": "title",
+                               "message": f"Duplicate of row {seen_key[key]}: same title"})
+        if code:
+            seen_code.setdefault(code, row.row_number)
+        if key:
+            seen_key.setdefault(key, row.row_number)
+        row.change, row.course_id = "", None
+        if not key or not v.get("hours"):
+            continue
+        match = by_code.get(code) if code else None
+        same_title = by_key.get(key)
+        if match is None and same_title is not None:
+            if same_title.code and code and same_title.code.casefold() != code:
+                row.errors.append({"row": row.row_number, "field": "title",
+                                   "message": f"Another of your courses (code {same_title.code}) "
+                                   "already has this title; use that code or another title"})
+                continue
+            match = same_title
+        elif match is not None and same_title is not None and same_title.id != match.id:
+            row.errors.append({"row": row.row_number, "field": "title",
+                               "message": "Another of your courses already has this title"})
+            continue
+        if row.errors:
+            continue
+        if match is None:
+            row.change = "new"
+            continue
+        row.course_id = match.id
+        unchanged = match.content_hash == content_hash(course_fields(v)) and (
+            not _proposal(v) or _proposal(v) == {k: (sorted(x) if k == "topics" else x)
+                                                 for k, x in match.proposed.items()}
+        )
+        row.change = "unchanged" if unchanged else "changed"
+
+
+def missing_courses(existing: list[Existing], rows: list[PreparedRow]) -> list[int]:
+    """Ids of the provider's courses that no row of this file matches."""
+    matched = {r.course_id for r in rows if r.course_id}
+    return [e.id for e in existing if e.id not in matched]
+
+
+def near_duplicates(rows: list[PreparedRow], existing_titles: dict[int, str],
+                    *, cutoff: int = 90, max_pairs: int = 30_000_000) -> None:
+    """Point out near-identical titles within the file and against the provider's other courses,
+    with one rapidfuzz cdist call over normalised titles (skipped when too large to be quick)."""
+    from rapidfuzz import fuzz, process
+
+    queries = [normalise_title(r.values.get("title") or "") for r in rows]
+    ids = list(existing_titles)
+    choices = [normalise_title(existing_titles[i]) for i in ids]
+    within = len(rows) * (len(rows) + len(choices)) <= max_pairs
+    if within:
+        choices = choices + queries
+    if not queries or not choices or len(queries) * len(choices) > max_pairs:
+        return
+    scores = process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff,
+                           workers=-1, dtype="uint8")
+    for qi, row in enumerate(rows):
+        hits = scores[qi].nonzero()[0]
+        for ci in hits[:5].tolist() if len(hits) else []:
+            target = choices[ci]
+            if target == queries[qi] or not queries[qi]:
+                continue
+            if ci < len(ids):
+                if ids[ci] == row.course_id:
+                    continue
+                row.notes.append({"kind": "near-duplicate", "course_id": ids[ci],
+                                  "score": int(scores[qi][ci]),
+                                  "message": f"Very similar to your course '{existing_titles[ids[ci]]}'"})
+            else:
+                other = rows[ci - len(ids)]
+                row.notes.append({"kind": "near-duplicate", "row": other.row_number,
+                                  "score": int(scores[qi][ci]),
+                                  "message": f"Very similar to row {other.row_number} "
+                                  f"('{other.values.get('title')}')"})
+
+
+# -- 3. suggestions ------------------------------------------------------------------------------
+
+
+def suggest_rows(session, jurisdiction, rows: list[PreparedRow], *, only_needed: bool = False,
+                 progress: Callable[[int], None] | None = None) -> None:
+    """Store the engine's suggestion on each row with a title: batched (chunks bound memory)."""
+    from catalog.services.suggesting import course_input, get_engine
+
+    todo = [r for r in rows if r.values.get("title")
+            and (not only_needed or r.change in ("new", "changed"))]
+    if not todo:
+        return
+    engine = get_engine(session, jurisdiction)
+    for start in range(0, len(todo), SUGGEST_CHUNK):
+        chunk = todo[start:start + SUGGEST_CHUNK]
+        results = engine.suggest_many([course_input(r.values) for r in chunk])
+        for row, result in zip(chunk, results, strict=True):
+            row.suggestion = result.to_dict()
+        if progress:
+            progress(len(chunk))
