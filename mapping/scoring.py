@@ -57,12 +57,16 @@ def build_suggestion(tax: Taxonomy, course: CourseInput, raw: dict[str, list[Evi
             continue
         _imply_area(tax, ev, topic, score, items)
         confident = any(i.get("strong") for i in items)
-        if topic.live_only and course.delivery == "online":
-            flags.append(_not_eligible(topic, items))
+        if topic.live_only and course.delivery in NOT_LIVE_MODES:
+            flags.append(_not_eligible(topic, items, course.delivery))
             continue
         topics.append(TopicSuggestion(topic.slug, topic.name, score, confident,
                                       tuple(_ordered(items))))
     return Suggestion(course.title, _rank_areas(tax, course, ev), tuple(topics), tuple(flags))
+
+
+# Live-only topics (Missouri firearms) need hands-on delivery: online and live-virtual do not count.
+NOT_LIVE_MODES = frozenset({"online", "live-virtual"})
 
 
 def _imply_area(tax: Taxonomy, ev: dict[str, list[Evidence]], topic: Category, score: int,
@@ -83,9 +87,9 @@ def _imply_area(tax: Taxonomy, ev: dict[str, list[Evidence]], topic: Category, s
     ev.setdefault(area, []).append(item)
 
 
-def _not_eligible(topic: Category, items: list[Evidence]) -> Flag:
+def _not_eligible(topic: Category, items: list[Evidence], delivery: str) -> Flag:
     note: Evidence = {"kind": "not-eligible", "field": "delivery", "score": 0, "strong": False,
-                      "text": f"{topic.name} must be delivered live; this course is online"}
+                      "text": f"{topic.name} must be delivered live, in person; this course is {delivery}"}
     return Flag(f"{topic.slug}-online-not-eligible",
                 f"{topic.name} is not eligible for online delivery (it must be live): "
                 "not suggested, check the delivery mode or the content.",

@@ -151,3 +151,20 @@ def test_misspellings_are_fixed_with_evidence(engine: Engine) -> None:
     s = _s(engine, "Narcaan deployment")
     ev = [e for e in s.areas[0].evidence if e["kind"] == "fuzzy"]
     assert s.top_area == "skill-development" and ev and "narcaan" in ev[0]["text"]
+
+
+def test_firearms_is_not_eligible_for_live_virtual_delivery_either():
+    from decimal import Decimal
+
+    from mapping import CourseInput, Engine, Taxonomy
+    from mapping.taxonomy import default_taxonomy_path
+
+    engine = Engine(Taxonomy.load(default_taxonomy_path()))
+    for delivery in ("online", "live-virtual"):
+        result = engine.suggest(
+            CourseInput("Handgun Qualification", hours=Decimal(2), delivery=delivery)
+        ).to_dict()
+        assert "firearms" not in [t["slug"] for t in result["topics"]]
+        assert result["flags"][0]["code"] == "firearms-online-not-eligible"
+    live = engine.suggest(CourseInput("Handgun Qualification", hours=Decimal(2), delivery="blended"))
+    assert "firearms" in live.topic_slugs
