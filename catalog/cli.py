@@ -38,6 +38,9 @@ def fail(message: str) -> None:
 
 def register_cli(app: Flask) -> None:
     register_backup_cli(app)
+    from catalog.public.cli import register_public_cli
+
+    register_public_cli(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

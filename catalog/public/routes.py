@@ -1,17 +1,191 @@
-"""Public pages: start page and health check (search and exports live beside them)."""
+"""Public pages (no login): start page with the requirement finder, search, course page, exports.
+
+Every list view calls the same data function (publishing.search / export_rows) and only renders.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    abort,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from markupsafe import Markup
 from sqlalchemy import text
 
+from catalog.errors import error_response
 from catalog.extensions import db
-from catalog.public import bp
+from catalog.public import bp, exports, finder
+from catalog.services import publishing
+from catalog.services.publishing import BadQuery, CourseQuery, Taxonomy
+
+
+def safe_url(value: str | None) -> str:
+    """Only http(s) links are rendered as links (never javascript: and friends)."""
+    value = (value or "").strip()
+    return value if urlsplit(value).scheme in ("http", "https") else ""
+
+
+@bp.app_template_filter("safe_url")
+def _safe_url_filter(value):
+    return safe_url(value)
+
+
+def taxonomy() -> Taxonomy:
+    if "public_taxonomy" not in g:
+        g.public_taxonomy = Taxonomy.load(db.session)
+    return g.public_taxonomy
+
+
+def course_query() -> CourseQuery:
+    try:
+        return CourseQuery.from_args(request.args, taxonomy())
+    except BadQuery as exc:
+        abort(make_response(error_response(400, str(exc), details=[str(exc)])))
+
+
+def page_url(course_id: int) -> str:
+    return url_for("public.course", course_id=course_id, _external=True)
+
+
+def _link(endpoint: str):
+    return lambda args: url_for(endpoint, **args)
+
+
+def _attachment(name: str) -> dict:
+    stamp = dt.date.today().isoformat()
+    return {"Content-Disposition": f'attachment; filename="approved-courses-{stamp}.{name}"'}
 
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html")
+    today = dt.date.today()
+    period = finder.current_requirements(db.session, today)
+    cards = finder.cards(db.session, period, taxonomy(), today) if period else []
+    return render_template(
+        "public/index.html", period=period, cards=cards, chart=finder.hours_chart(period)
+    )
+
+
+@bp.get("/courses")
+def courses():
+    query = course_query()
+    result = publishing.search(db.session, query, taxonomy(), link=_link("public.courses"))
+    banner = finder.banner(db.session, query, taxonomy(), dt.date.today())
+    return render_template(
+        "public/courses.html",
+        result=result,
+        query=query,
+        banner=banner,
+        sorts=publishing.SORTS,
+        url_with=lambda endpoint, **changes: url_for(endpoint, **query.to_args(**changes)),
+    )
+
+
+@bp.get("/courses.json")
+def courses_json():
+    query = course_query()
+    result = publishing.search(
+        db.session, query, taxonomy(), link=lambda args: url_for("public.courses_json", **args)
+    )
+    next_url = None
+    if result.has_next:
+        next_url = url_for("public.courses_json", **query.to_args(page=query.page + 1), _external=True)
+    return jsonify(
+        {
+            "total": result.total,
+            "page": query.page,
+            "per_page": query.per_page,
+            "pages": result.pages,
+            "next": next_url,
+            "courses": [exports.course_json(c, page_url(c["id"])) for c in result.courses],
+            "facets": {
+                name: [
+                    {
+                        "value": v.value,
+                        "label": v.label,
+                        "count": v.count,
+                        "selected": v.selected,
+                        "url": v.url,
+                    }
+                    for v in values
+                ]
+                for name, values in result.facets.items()
+            },
+            "notices": result.notices,
+            "close_matches": result.fuzzy,
+        }
+    )
+
+
+@bp.get("/courses.csv")
+def courses_csv():
+    query = course_query()
+    rows = publishing.export_rows(db.session, query, taxonomy())
+    body = stream_with_context(exports.csv_lines(rows, page_url))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={**_attachment("csv"), "Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/courses.xlsx")
+def courses_xlsx():
+    query = course_query()
+    data = exports.xlsx_bytes(publishing.export_rows(db.session, query, taxonomy()), page_url)
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_attachment("xlsx"),
+    )
+
+
+@bp.get("/courses.atom")
+def courses_atom():
+    query = course_query()
+    items = publishing.newest(db.session, query, taxonomy())
+    updated = max(
+        (c["approved_at"] for c in items if c["approved_at"]),
+        default=dt.datetime(2000, 1, 1),
+    )
+    body = render_template(
+        "public/feed.atom.xml",
+        items=items,
+        updated=updated,
+        query=query,
+        self_url=url_for("public.courses_atom", **query.to_args(page=1), _external=True),
+        html_url=url_for("public.courses", **query.to_args(page=1), _external=True),
+        page_url=page_url,
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/courses/<int:course_id>")
+def course(course_id: int):
+    found = publishing.get_published(db.session, course_id, taxonomy())
+    if found is None:
+        abort(404, description="There is no approved, current course with that number.")
+    label = db.session.execute(
+        text("SELECT course_id_label FROM jurisdictions ORDER BY id LIMIT 1")
+    ).scalar() or "Control number"
+    url = page_url(course_id)
+    return render_template(
+        "public/course.html",
+        course=found,
+        id_label=label,
+        json_ld=Markup(exports.json_ld(found, url, label)),  # escaped by exports.json_ld
+        page_url=url,
+    )
 
 
 @bp.get("/healthz")
