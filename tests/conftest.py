@@ -245,5 +245,48 @@ def users(app, make_provider, make_user):
     }
 
 
+@pytest.fixture
+def make_course(app, taxonomy):
+    """A course with decided categories, published (approved until 30 days ahead) by default."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from catalog.models import Course, Provider
+    from catalog.models.types import utcnow
+    from catalog.services.courses import normalise_title, set_course_categories
+    from catalog.services.suggesting import categories_by_slug
+
+    categories = categories_by_slug(db.session, taxonomy)
+    counter = {"n": 0}
+
+    def make(title: str, *, provider: str = "acme-academy", hours="1", delivery="in-person",
+             areas=None, topics=(), status="approved", approved_until="default",
+             approved_at=None, description="", objectives="", url="") -> Course:
+        found = db.session.scalar(sa.select(Provider).where(Provider.slug == provider))
+        if found is None:
+            found = Provider(slug=provider, name=provider.replace("-", " ").title())
+            db.session.add(found)
+        counter["n"] += 1
+        hours = Decimal(str(hours))
+        course = Course(provider=found, jurisdiction=taxonomy, title=title,
+                        normalised_title=normalise_title(title) + f" {counter['n']}",
+                        hours=hours, delivery=delivery, description=description,
+                        objectives=objectives, url=url, status=status)
+        if approved_until == "default":
+            approved_until = dt.date.today() + dt.timedelta(days=30)
+        if status == "approved" or areas is not None:
+            set_course_categories(course, "decided", areas or {"skill-development": hours},
+                                  list(topics), categories)
+        course.approved_until = approved_until
+        course.approved_at = approved_at or utcnow()
+        db.session.add(course)
+        db.session.flush()
+        course.control_number = f"MO-T-{course.id:05d}"
+        db.session.commit()
+        return course
+
+    return make
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**kw): extra app config for the `app` fixture")

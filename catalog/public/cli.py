@@ -59,4 +59,3 @@ def register_public_cli(app: Flask) -> None:
                 sys.exit(1)
         count = counter["n"]
         click.echo(f"Exported {count} approved course{'s' if count != 1 else ''} to {path}.")
-

@@ -99,7 +99,9 @@ def courses_json():
     )
     next_url = None
     if result.has_next:
-        next_url = url_for("public.courses_json", **query.to_args(page=query.page + 1), _external=True)
+        next_url = url_for(
+            "public.courses_json", **query.to_args(page=query.page + 1), _external=True
+        )
     return jsonify(
         {
             "total": result.total,
@@ -175,9 +177,12 @@ def course(course_id: int):
     found = publishing.get_published(db.session, course_id, taxonomy())
     if found is None:
         abort(404, description="There is no approved, current course with that number.")
-    label = db.session.execute(
-        text("SELECT course_id_label FROM jurisdictions ORDER BY id LIMIT 1")
-    ).scalar() or "Control number"
+    label = (
+        db.session.execute(
+            text("SELECT course_id_label FROM jurisdictions ORDER BY id LIMIT 1")
+        ).scalar()
+        or "Control number"
+    )
     url = page_url(course_id)
     return render_template(
         "public/course.html",

@@ -12,6 +12,7 @@ matching set is materialised once with a yes/no column per facet filter, then gr
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -40,6 +41,7 @@ DELIVERY_LABELS = {
 }
 FACETS = ("area", "topic", "hours", "delivery", "provider")
 EXPORT_CHUNK = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class BadQuery(ValueError):
@@ -118,8 +120,11 @@ class CourseQuery:
         unusable paging raises BadQuery; per_page above 100 is clamped."""
         notices: list[str] = []
 
+        def clean(value: str | None) -> str:
+            return _CONTROL.sub("", value or "").strip()
+
         def values(name: str) -> list[str]:
-            seen = [v.strip() for v in args.getlist(name) if v and v.strip()]
+            seen = [clean(v) for v in args.getlist(name) if clean(v)]
             if len(seen) > MAX_VALUES:
                 notices.append(f"Only the first {MAX_VALUES} values of '{name}' were used.")
             return list(dict.fromkeys(seen[:MAX_VALUES]))
@@ -130,7 +135,7 @@ class CourseQuery:
                 notices.append(f"Unknown {label} '{bad[:60]}' was ignored.")
             return tuple(good)
 
-        q = (args.get("q") or "").strip()
+        q = clean(args.get("q"))
         if len(q) > fulltext.MAX_QUERY_CHARS:
             q = q[: fulltext.MAX_QUERY_CHARS]
             notices.append(f"The search text was cut to {fulltext.MAX_QUERY_CHARS} characters.")
@@ -145,12 +150,14 @@ class CourseQuery:
             elif number not in hours:
                 hours.append(number)
         max_hours = None
-        raw_max = (args.get("max_hours") or "").strip()
+        raw_max = clean(args.get("max_hours"))
         if raw_max:
             max_hours = _parse_decimal(raw_max)
             if max_hours is None:
-                notices.append(f"'{raw_max[:30]}' is not a number of hours; 'max_hours' was ignored.")
-        sort = (args.get("sort") or "").strip()
+                notices.append(
+                    f"'{raw_max[:30]}' is not a number of hours; 'max_hours' was ignored."
+                )
+        sort = clean(args.get("sort"))
         if sort and sort not in SORTS:
             notices.append(f"Unknown sort order '{sort[:30]}'; the default order is used.")
             sort = ""
@@ -346,8 +353,9 @@ def published_sql() -> tuple[str, ...]:
 
 def _facet_counts(session, sql: _Sql, taxonomy: Taxonomy) -> tuple[int, dict[str, dict]]:
     """Total and every facet's counts, in one statement over the materialised matching set."""
-    flags = ", ".join(f"({sql.filters[f]}) AS {f}_ok" if f in sql.filters else f"TRUE AS {f}_ok"
-                      for f in FACETS)
+    flags = ", ".join(
+        f"({sql.filters[f]}) AS {f}_ok" if f in sql.filters else f"TRUE AS {f}_ok" for f in FACETS
+    )
     rank = f", {sql.match.rank_sql} AS rank" if sql.match else ""
     base = (
         f"SELECT c.id AS id, c.hours AS hours, c.delivery AS delivery, "
@@ -524,13 +532,17 @@ def _facets(
                 values.append(FacetValue(slug, name, n, slug in selected))
         facets[kind] = values
     facets["delivery"] = [
-        FacetValue(mode, DELIVERY_LABELS[mode], counts["delivery"].get(mode, 0), mode in query.deliveries)
+        FacetValue(
+            mode, DELIVERY_LABELS[mode], counts["delivery"].get(mode, 0), mode in query.deliveries
+        )
         for mode in DELIVERY_MODES
         if counts["delivery"].get(mode) or mode in query.deliveries
     ]
     hours = sorted(set(counts["hours"]) | set(query.hours))
     facets["hours"] = [
-        FacetValue(format_hours(h), f"{format_hours(h)} h", counts["hours"].get(h, 0), h in query.hours)
+        FacetValue(
+            format_hours(h), f"{format_hours(h)} h", counts["hours"].get(h, 0), h in query.hours
+        )
         for h in hours
     ]
     top = sorted(counts["provider"].items(), key=lambda kv: -kv[1])[:15]
@@ -541,10 +553,15 @@ def _facets(
             "SELECT id, slug, name FROM providers WHERE id IN :ids OR slug IN :slugs"
         ).bindparams(bindparam("ids", expanding=True), bindparam("slugs", expanding=True))
         providers = list(
-            session.execute(stmt, {"ids": wanted_ids or [0], "slugs": list(query.providers) or [""]})
+            session.execute(
+                stmt, {"ids": wanted_ids or [0], "slugs": list(query.providers) or [""]}
+            )
         )
-    shown = [(pid, slug, name) for pid, slug, name in providers
-             if pid in wanted_ids or slug in query.providers]
+    shown = [
+        (pid, slug, name)
+        for pid, slug, name in providers
+        if pid in wanted_ids or slug in query.providers
+    ]
     shown.sort(key=lambda p: (-counts["provider"].get(p[0], 0), p[2].lower()))
     facets["provider"] = [
         FacetValue(slug, name, counts["provider"].get(pid, 0), slug in query.providers)

@@ -62,8 +62,10 @@ class TextQuery:
 
     def websearch_args(self) -> list[list[str]]:
         """Per term, the websearch_to_tsquery argument of each alternative (phrases quoted)."""
-        return [[" ".join(alt) if len(alt) == 1 else '"' + " ".join(alt) + '"' for alt in term]
-                for term in self.terms]
+        return [
+            [" ".join(alt) if len(alt) == 1 else '"' + " ".join(alt) + '"' for alt in term]
+            for term in self.terms
+        ]
 
     def plain(self) -> str:
         """The query's words, folded, for similarity (pg_trgm) fallbacks."""
