@@ -356,10 +356,9 @@ def _facet_counts(session, sql: _Sql, taxonomy: Taxonomy) -> tuple[int, dict[str
     flags = ", ".join(
         f"({sql.filters[f]}) AS {f}_ok" if f in sql.filters else f"TRUE AS {f}_ok" for f in FACETS
     )
-    rank = f", {sql.match.rank_sql} AS rank" if sql.match else ""
     base = (
         f"SELECT c.id AS id, c.hours AS hours, c.delivery AS delivery, "
-        f"c.provider_id AS provider_id, {flags}{rank} FROM {sql.source} "
+        f"c.provider_id AS provider_id, {flags} FROM {sql.source} "
         f"WHERE {' AND '.join(sql.base_where)}"
     )
 
@@ -369,6 +368,8 @@ def _facet_counts(session, sql: _Sql, taxonomy: Taxonomy) -> tuple[int, dict[str
     areas = [r[0] for r in taxonomy.rows if r[3] == "area"] or [0]
     topics = [r[0] for r in taxonomy.rows if r[3] == "topic"] or [0]
     key = "VARCHAR(40)"
+    # SQLite: CROSS JOIN keeps the (small) matching set as the outer loop.
+    join = "CROSS JOIN" if sql.dialect == "sqlite" else "JOIN"
     statement = f"""
         WITH b AS MATERIALIZED ({base})
         SELECT 'total' AS facet, '' AS k, count(*) AS n FROM b
@@ -384,11 +385,11 @@ def _facet_counts(session, sql: _Sql, taxonomy: Taxonomy) -> tuple[int, dict[str
           WHERE {others("provider")} GROUP BY b.provider_id
         UNION ALL
         SELECT 'area', CAST(cc.category_id AS {key}), count(*) FROM b
-          JOIN course_categories cc ON cc.course_id = b.id AND cc.source = 'decided'
+          {join} course_categories cc ON cc.course_id = b.id AND cc.source = 'decided'
           WHERE {others("area")} AND cc.category_id IN :facet_areas GROUP BY cc.category_id
         UNION ALL
         SELECT 'topic', CAST(cc.category_id AS {key}), count(*) FROM b
-          JOIN course_categories cc ON cc.course_id = b.id AND cc.source = 'decided'
+          {join} course_categories cc ON cc.course_id = b.id AND cc.source = 'decided'
           WHERE {others("topic")} AND cc.category_id IN :facet_topics GROUP BY cc.category_id
     """
     params = {**sql.params, "facet_areas": areas, "facet_topics": topics}

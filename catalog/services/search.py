@@ -136,7 +136,7 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
     if not expression:
         return None
     return Match(
-        from_sql="courses_fts JOIN courses c ON c.id = courses_fts.rowid",
+        from_sql="courses_fts CROSS JOIN courses c ON c.id = courses_fts.rowid",
         where_sql="courses_fts MATCH :fts_query",
         rank_sql=_BM25,
         title_sql="highlight(courses_fts, 0, char(1), char(2))",

@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 
 from catalog.extensions import db
-from catalog.models import Requirement
 
 
 def get_json(client, **params):
