@@ -21,7 +21,6 @@ import os
 import random
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -271,11 +270,12 @@ def drive(port: int, paths: list[str], seconds: float, clients: int) -> dict:
         t.join()
     elapsed = time.perf_counter() - started
     latencies.sort()
-    pick = lambda f: (
-        latencies[min(len(latencies) - 1, int(f * len(latencies)))] * 1000
-        if latencies
-        else float("nan")
-    )  # noqa: E731
+
+    def pick(f: float) -> float:
+        if not latencies:
+            return float("nan")
+        return latencies[min(len(latencies) - 1, int(f * len(latencies)))] * 1000
+
     return {
         "rps": len(latencies) / elapsed,
         "p50": pick(0.50),
