@@ -1,25 +1,196 @@
-"""POST staff review queue."""
+"""POST staff review: queue, decision page, bulk approve, audit log and dashboard (staff only)."""
 
 from __future__ import annotations
 
-from flask import render_template
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
-from catalog.models import Course
+from catalog.models import Course, CourseCategory
 from catalog.permissions import roles_required
 from catalog.review import bp
+from catalog.review.decision import (
+    decision_context,
+    next_pending_id,
+    parse_decision,
+)
+from catalog.review.forms import SCORE_CHOICES, BulkApproveForm, DecisionForm
+from catalog.review.queue import BANDS, SORTS, QueueQuery
+from catalog.services import reviewing
+from catalog.services.errors import Conflict, Invalid, NotFound
+from catalog.services.suggesting import categories_by_slug, default_jurisdiction, suggested_labels
+
+ITEMS_RE = re.compile(r"^\d{1,10}:\d{1,10}(,\d{1,10}:\d{1,10}){0,999}$")
+
+
+def _categories():
+    try:
+        jurisdiction = default_jurisdiction(db.session)
+    except NotFound:  # no taxonomy seeded yet: an empty queue, not an error
+        return None, {}
+    return jurisdiction, categories_by_slug(db.session, jurisdiction)
 
 
 @bp.get("/")
 @roles_required("staff")
 def queue():
-    courses = db.session.scalars(
+    """Courses waiting for a decision, filtered and sorted, with counts per filter."""
+    jurisdiction, categories = _categories()
+    q = QueueQuery.from_args(request.args, categories)
+    pagination = db.paginate(q.select(), page=q.page, per_page=q.per_page, error_out=False)
+    facets = q.facets(db.session)
+    rows = []
+    for course in pagination.items:
+        areas, topics = suggested_labels(course.suggestion or {})
+        rows.append({"course": course, "areas": areas, "topics": topics})
+    bulk_form = BulkApproveForm(
+        formdata=None,
+        items=",".join(f"{c.id}:{c.version}" for c in pagination.items if c.status == "pending"),
+        back=request.full_path if request.query_string else request.path,
+    )
+    return render_template(
+        "review/queue.html",
+        q=q,
+        rows=rows,
+        pagination=pagination,
+        facets=facets,
+        categories=categories,
+        sorts=SORTS,
+        bands=BANDS,
+        bulk_form=bulk_form,
+        score_choices=SCORE_CHOICES,
+        pending_shown=sum(1 for c in pagination.items if c.status == "pending"),
+    )
+
+
+def _load_course(course_id: int) -> Course:
+    course = db.session.scalar(
         select(Course)
-        .options(joinedload(Course.provider))
-        .where(Course.status == "pending")
-        .order_by(Course.suggestion_confident, Course.suggestion_score, Course.id)
-        .limit(200)
-    ).all()
-    return render_template("review/queue.html", courses=courses)
+        .where(Course.id == course_id)
+        .options(
+            selectinload(Course.categories).selectinload(CourseCategory.category),
+            selectinload(Course.provider),
+            selectinload(Course.jurisdiction),
+        )
+    )
+    if course is None:
+        abort(404, "There is no course with that number.")
+    return course
+
+
+@bp.get("/<int:course_id>")
+@roles_required("staff")
+def course(course_id: int):
+    """Everything a reviewer needs to decide one course."""
+    course = _load_course(course_id)
+    form = DecisionForm(formdata=None, version=course.version)
+    return render_template("review/course.html", **decision_context(course, form))
+
+
+@bp.post("/<int:course_id>")
+@roles_required("staff")
+def decide(course_id: int):
+    """Approve as suggested, override or reject; re-renders with clear messages on a rule break
+    (422) or a conflict (409); on success opens the next course waiting."""
+    course = _load_course(course_id)
+    form = DecisionForm()
+    action, areas, topics, problems = parse_decision(form, course)
+    if not problems:
+        try:
+            reviewing.decide(
+                db.session,
+                course,
+                action,
+                form.version.data,
+                current_user,
+                areas=areas,
+                topics=topics,
+                note=form.note.data or "",
+                approved_until=form.approved_until.data,
+                control_number=form.control_number.data or "",
+            )
+            db.session.commit()
+        except Conflict as exc:
+            db.session.rollback()
+            course = _load_course(course_id)
+            ctx = decision_context(course, DecisionForm(formdata=None, version=course.version))
+            return render_template("review/course.html", conflict=exc.message, **ctx), 409
+        except Invalid as exc:
+            db.session.rollback()
+            course = _load_course(course_id)
+            problems = exc.details or [{"field": "", "message": exc.message}]
+            message = exc.message
+        else:
+            verb = {"approve": "Approved", "override": "Approved", "reject": "Rejected"}[action]
+            flash(f"{verb} “{course.title}”.", "success")
+            following = next_pending_id(course.id)
+            if following is not None:
+                return redirect(url_for("review.course", course_id=following))
+            flash("The queue is empty. Well done.", "success")
+            return redirect(url_for("review.queue"))
+    else:
+        message = " ".join(p["message"] for p in problems)
+    ctx = decision_context(course, form, submitted=(action, areas, topics))
+    return render_template(
+        "review/course.html", problems=problems, problem_message=message, **ctx
+    ), 422
+
+
+def _parse_items(text: str) -> list[tuple[int, int]]:
+    text = (text or "").strip()
+    if not ITEMS_RE.match(text):
+        abort(400, "The list of courses to approve is missing or malformed: reload the queue.")
+    items = []
+    for part in text.split(","):
+        cid, _, version = part.partition(":")
+        items.append((int(cid), int(version)))
+    return list(dict.fromkeys(items))
+
+
+def _safe_back(value: str | None) -> str:
+    value = value or ""
+    if value.startswith("/review") and not value.startswith("//") and "\\" not in value:
+        return value
+    return url_for("review.queue")
+
+
+@bp.post("/bulk-approve")
+@roles_required("staff")
+def bulk_approve():
+    """First a confirmation of what would be approved; with confirm=1, apply in one transaction."""
+    form = BulkApproveForm()
+    back = _safe_back(form.back.data)
+    if not form.validate_on_submit():
+        messages = [e for errors in form.errors.values() for e in errors]
+        flash("Bulk approve needs a score between 0 and 100: " + " ".join(messages), "error")
+        return redirect(back)
+    items = _parse_items(form.items.data)
+    min_score = form.min_score.data
+    if form.confirm.data != "1":
+        plan = reviewing.plan_bulk_approve(db.session, items, min_score)
+        return render_template(
+            "review/bulk_confirm.html",
+            plan=plan,
+            form=form,
+            back=back,
+            min_score=min_score,
+            categories=_categories()[1],
+        )
+    try:
+        result = reviewing.bulk_approve(db.session, items, min_score, current_user)
+        db.session.commit()
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    return render_template(
+        "review/bulk_done.html", result=result, back=back, categories=_categories()[1]
+    )
+
+
+# Audit log and dashboard live in their own module to keep this one short.
+from catalog.review import audit_views  # noqa: E402,F401

@@ -1,0 +1,283 @@
+"""The review queue's query: parsed filters, facet counts with toggle URLs, one paginated select."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from catalog.models import COURSE_STATUSES, CatalogSubmission, Category, Course, CourseCategory
+from catalog.models import Provider as ProviderModel
+
+BANDS = {
+    "low": ("Below 50", 0, 49),
+    "mid": ("50 to 79", 50, 79),
+    "high": ("80 and above", 80, 100),
+}
+SORTS = {
+    "unsure": "Engine unsure first",
+    "sure": "Engine sure first",
+    "title": "Title",
+    "provider": "Provider",
+    "newest": "Newest first",
+}
+STATUSES = (*COURSE_STATUSES, "all")
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+FILTER_KEYS = ("provider", "catalog", "area", "topic", "band", "status", "sort", "per_page")
+
+
+def _band_expr():
+    return case(
+        (Course.suggestion_score >= 80, "high"),
+        (Course.suggestion_score >= 50, "mid"),
+        else_="low",
+    )
+
+
+@dataclass
+class QueueQuery:
+    provider: str | None = None
+    catalog: int | None = None
+    area: str | None = None
+    topic: str | None = None
+    band: str | None = None
+    status: str = "pending"
+    sort: str = "unsure"
+    page: int = 1
+    per_page: int = PER_PAGE
+    notices: list[str] = field(default_factory=list)
+    categories: dict[str, Category] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args, categories: dict[str, Category]) -> QueueQuery:
+        """Parse query arguments; unknown values are ignored with a notice, never an error."""
+        q = cls(categories=categories)
+
+        def pick(name, allowed, default=None):
+            value = (args.get(name) or "").strip()
+            if not value:
+                return default
+            if value in allowed:
+                return value
+            q.notices.append(f"Ignored unknown {name} '{value[:40]}'.")
+            return default
+
+        q.provider = (args.get("provider") or "").strip()[:64] or None
+        areas = {s for s, c in categories.items() if c.kind == "area"}
+        topics = {s for s, c in categories.items() if c.kind == "topic"}
+        q.area = pick("area", areas)
+        q.topic = pick("topic", topics)
+        q.band = pick("band", BANDS)
+        q.status = pick("status", STATUSES, "pending")
+        q.sort = pick("sort", SORTS, "unsure")
+        for name, low, high, default in (
+            ("catalog", 1, 2**31 - 1, None),
+            ("page", 1, 100000, 1),
+            ("per_page", 1, MAX_PER_PAGE, PER_PAGE),
+        ):
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                setattr(q, name, default)
+                continue
+            try:
+                value = int(raw)
+            except ValueError:
+                q.notices.append(f"Ignored {name} '{raw[:20]}': not a whole number.")
+                setattr(q, name, default)
+                continue
+            setattr(q, name, min(max(value, low), high))
+        return q
+
+    def args(self, **changes) -> dict:
+        """Current filters as query arguments, with `changes` applied (None removes)."""
+        current = {
+            "provider": self.provider,
+            "catalog": self.catalog,
+            "area": self.area,
+            "topic": self.topic,
+            "band": self.band,
+            "status": None if self.status == "pending" else self.status,
+            "sort": None if self.sort == "unsure" else self.sort,
+            "per_page": None if self.per_page == PER_PAGE else self.per_page,
+        }
+        current.update(changes)
+        return {k: v for k, v in current.items() if v is not None}
+
+    def url(self, **changes) -> str:
+        return url_for("review.queue", **self.args(**changes))
+
+    def _has_category(self, slug: str):
+        category = self.categories[slug]
+        row = aliased(CourseCategory)  # the facet queries join CourseCategory themselves
+        return (
+            exists()
+            .where(
+                row.course_id == Course.id,
+                row.category_id == category.id,
+                row.source.in_(("suggested", "decided")),
+            )
+            .correlate(Course)
+        )
+
+    def conditions(self, without: str | None = None) -> list:
+        conds = []
+        if self.provider and without != "provider":
+            conds.append(
+                Course.provider_id.in_(
+                    select(ProviderModel.id).where(ProviderModel.slug == self.provider)
+                )
+            )
+        if self.catalog and without != "catalog":
+            conds.append(Course.catalog_id == self.catalog)
+        if self.area and without != "area":
+            conds.append(self._has_category(self.area))
+        if self.topic and without != "topic":
+            conds.append(self._has_category(self.topic))
+        if self.band and without != "band":
+            _, low, high = BANDS[self.band]
+            conds.append(Course.suggestion_score.between(low, high))
+        if self.status != "all" and without != "status":
+            conds.append(Course.status == self.status)
+        return conds
+
+    def select(self):
+        order = {
+            "unsure": (Course.suggestion_confident, Course.suggestion_score, Course.id),
+            "sure": (
+                Course.suggestion_confident.desc(),
+                Course.suggestion_score.desc(),
+                Course.id,
+            ),
+            "title": (Course.normalised_title, Course.id),
+            "provider": (Course.provider_id, Course.normalised_title),
+            "newest": (Course.created_at.desc(), Course.id.desc()),
+        }[self.sort]
+        return (
+            select(Course)
+            .where(*self.conditions())
+            .options(
+                joinedload(Course.provider),
+                selectinload(Course.categories).selectinload(CourseCategory.category),
+            )
+            .order_by(*order)
+        )
+
+    def facets(self, session) -> dict[str, list[dict]]:
+        """Counts per filter value under the other filters, with a toggle URL for each."""
+        facets: dict[str, list[dict]] = {}
+        rows = session.execute(
+            select(ProviderModel.slug, ProviderModel.name, func.count(Course.id))
+            .join(Course, Course.provider_id == ProviderModel.id)
+            .where(*self.conditions("provider"))
+            .group_by(ProviderModel.id, ProviderModel.slug, ProviderModel.name)
+            .order_by(ProviderModel.name)
+        ).all()
+        facets["provider"] = [
+            self._value("provider", slug, name, n, self.provider) for slug, name, n in rows
+        ]
+        if self.provider or self.catalog:
+            rows = session.execute(
+                select(
+                    CatalogSubmission.id,
+                    CatalogSubmission.filename,
+                    CatalogSubmission.created_at,
+                    func.count(Course.id),
+                )
+                .join(Course, Course.catalog_id == CatalogSubmission.id)
+                .where(*self.conditions("catalog"))
+                .group_by(
+                    CatalogSubmission.id, CatalogSubmission.filename, CatalogSubmission.created_at
+                )
+                .order_by(CatalogSubmission.created_at.desc())
+                .limit(20)
+            ).all()
+            facets["catalog"] = [
+                self._value(
+                    "catalog",
+                    cid,
+                    f"#{cid} {name or 'catalog'} ({created:%Y-%m-%d})",
+                    n,
+                    self.catalog,
+                )
+                for cid, name, created, n in rows
+            ]
+        for kind in ("area", "topic"):
+            rows = session.execute(
+                select(Category.slug, Category.name, func.count(func.distinct(Course.id)))
+                .join(CourseCategory, CourseCategory.category_id == Category.id)
+                .join(Course, Course.id == CourseCategory.course_id)
+                .where(
+                    Category.kind == kind,
+                    CourseCategory.source.in_(("suggested", "decided")),
+                    *self.conditions(kind),
+                )
+                .group_by(Category.id, Category.slug, Category.name, Category.sort_order)
+                .order_by(Category.sort_order)
+            ).all()
+            facets[kind] = [
+                self._value(kind, slug, name, n, getattr(self, kind)) for slug, name, n in rows
+            ]
+        band = _band_expr()
+        counts = dict(
+            session.execute(
+                select(band, func.count(Course.id)).where(*self.conditions("band")).group_by(band)
+            ).all()
+        )
+        facets["band"] = [
+            self._value("band", key, label, counts.get(key, 0), self.band)
+            for key, (label, _, _) in BANDS.items()
+        ]
+        counts = dict(
+            session.execute(
+                select(Course.status, func.count(Course.id))
+                .where(*self.conditions("status"))
+                .group_by(Course.status)
+            ).all()
+        )
+        facets["status"] = [
+            {
+                "value": s,
+                "label": s.title(),
+                "count": counts.get(s, 0),
+                "selected": self.status == s,
+                "url": self.url(status=None if s == "pending" else s, page=None),
+            }
+            for s in COURSE_STATUSES
+        ] + [
+            {
+                "value": "all",
+                "label": "All",
+                "count": sum(counts.values()),
+                "selected": self.status == "all",
+                "url": self.url(status="all"),
+            }
+        ]
+        return facets
+
+    def _value(self, name, value, label, count, current) -> dict:
+        selected = str(current) == str(value) if current is not None else False
+        return {
+            "value": value,
+            "label": label,
+            "count": count,
+            "selected": selected,
+            "url": self.url(**{name: None if selected else value}),
+        }
+
+    @property
+    def active_filters(self) -> list[tuple[str, str, str]]:
+        """(label, value, URL removing it) for each filter in use."""
+        active = []
+        for name in ("provider", "catalog", "area", "topic", "band"):
+            value = getattr(self, name)
+            if value is not None:
+                shown = value
+                if name in ("area", "topic") and value in self.categories:
+                    shown = self.categories[value].name
+                if name == "band":
+                    shown = BANDS[value][0]
+                active.append((name, str(shown), self.url(**{name: None})))
+        return active
