@@ -290,3 +290,30 @@ def make_course(app, taxonomy):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**kw): extra app config for the `app` fixture")
+
+
+@pytest.fixture
+def make_pending_course(app, taxonomy):
+    """Create a course of a provider through the services, with the engine's suggestion stored."""
+    from decimal import Decimal
+
+    from catalog.models import Course
+    from catalog.services.courses import content_hash, normalise_title
+    from catalog.services.suggesting import suggest_courses
+
+    def make(provider, title: str, hours="2", delivery: str = "in-person", **kw) -> Course:
+        fields = {"title": title, "hours": Decimal(str(hours)), "delivery": delivery, **kw}
+        course = Course(
+            provider=provider,
+            jurisdiction=taxonomy,
+            normalised_title=normalise_title(title),
+            content_hash=content_hash(fields),
+            **fields,
+        )
+        db.session.add(course)
+        db.session.flush()
+        suggest_courses(db.session, taxonomy, [course])
+        db.session.commit()
+        return course
+
+    return make

@@ -1,0 +1,99 @@
+"""Admin forms (all POST forms keep CSRF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from catalog.models import KEYWORD_WEIGHTS, PROVIDER_KINDS, ROLES
+
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid email address.")
+SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Lower-case letters, digits and hyphens.")
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+
+
+class KeywordForm(FlaskForm):
+    """Adding a phrase: first a preview of its effect (step=preview), then save (step=save)."""
+
+    weight = SelectField("Kind", choices=[(w, w) for w in KEYWORD_WEIGHTS])
+    phrase = StringField("Phrase", validators=[DataRequired(), Length(min=2, max=200)])
+    step = HiddenField(default="preview")
+
+
+class AbbreviationForm(FlaskForm):
+    abbreviation = StringField("Abbreviation", validators=[DataRequired(), Length(max=40)])
+    expansion = StringField("Stands for", validators=[DataRequired(), Length(max=200)])
+    step = HiddenField(default="preview")
+
+
+class ConfirmForm(FlaskForm):
+    step = HiddenField(default="preview")
+
+
+class RequirementSetForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    starts_on = DateField("Starts on", validators=[DataRequired()])
+    ends_on = DateField("Ends on", validators=[DataRequired()])
+    grace_until = DateField("Grace period until", validators=[Optional()])
+    total_hours = DecimalField(
+        "Total hours", places=2, validators=[DataRequired(), NumberRange(min=0, max=1000)]
+    )
+    approved_provider_min_hours = DecimalField(
+        "Minimum hours from an Approved Provider",
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=1000)],
+    )
+    source_url = StringField("Source", validators=[Optional(), Length(max=500)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.ends_on.data < self.starts_on.data:
+            self.ends_on.errors.append("The period must end after it starts.")
+            return False
+        return ok
+
+
+class ProviderForm(FlaskForm):
+    slug = StringField("Slug", validators=[DataRequired(), Length(max=64), SLUG])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    kind = SelectField("Kind", choices=[(k, k) for k in PROVIDER_KINDS])
+    licence_number = StringField("Licence number", validators=[Optional(), Length(max=64)])
+    approved_provider = BooleanField("Approved Provider (counts toward the 8 hours)", default=True)
+    url = StringField("Web site", validators=[Optional(), Length(max=500)])
+    contact_email = StringField("Contact email", validators=[Optional(), EMAIL, Length(max=200)])
+
+
+class UserForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), EMAIL, Length(max=254)])
+    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    provider_id = SelectField("Provider (provider users only)", coerce=int, default=0)
+    password = PasswordField("Password", validators=[Optional(), Length(max=200)])
+
+
+class UserEditForm(FlaskForm):
+    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    provider_id = SelectField("Provider (provider users only)", coerce=int, default=0)
+    active = BooleanField("Active (may sign in)")
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Label", validators=[Optional(), Length(max=100)], default="api")
