@@ -29,7 +29,7 @@ class CategoryForm(FlaskForm):
 class KeywordForm(FlaskForm):
     """Adding a phrase: first a preview of its effect (step=preview), then save (step=save)."""
 
-    weight = SelectField("Kind", choices=[(w, w) for w in KEYWORD_WEIGHTS])
+    weight = SelectField("Kind", choices=list(KEYWORD_WEIGHTS))
     phrase = StringField("Phrase", validators=[DataRequired(), Length(min=2, max=200)])
     step = HiddenField(default="preview")
 
@@ -71,7 +71,7 @@ class RequirementSetForm(FlaskForm):
 class ProviderForm(FlaskForm):
     slug = StringField("Slug", validators=[DataRequired(), Length(max=64), SLUG])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=[(k, k) for k in PROVIDER_KINDS])
+    kind = SelectField("Kind", choices=list(PROVIDER_KINDS))
     licence_number = StringField("Licence number", validators=[Optional(), Length(max=64)])
     approved_provider = BooleanField("Approved Provider (counts toward the 8 hours)", default=True)
     url = StringField("Web site", validators=[Optional(), Length(max=500)])
@@ -80,13 +80,13 @@ class ProviderForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), EMAIL, Length(max=254)])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=list(ROLES))
     provider_id = SelectField("Provider (provider users only)", coerce=int, default=0)
     password = PasswordField("Password", validators=[Optional(), Length(max=200)])
 
 
 class UserEditForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=list(ROLES))
     provider_id = SelectField("Provider (provider users only)", coerce=int, default=0)
     active = BooleanField("Active (may sign in)")
 

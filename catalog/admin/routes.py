@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from catalog.admin import bp
 from catalog.admin import taxonomy as tax
@@ -336,7 +337,7 @@ def requirement_set(set_id: int | None):
                     by_category[cid].min_hours = value
                 else:
                     req_set.requirements.append(Requirement(category=by_id[cid], min_hours=value))
-            req_set.requirements[:] = [r for r in req_set.requirements if r.category_id in wanted]
+            req_set.requirements[:] = [r for r in req_set.requirements if r.category.id in wanted]
             db.session.flush()
             _record(
                 "requirements-edit" if before else "requirements-create",
@@ -426,8 +427,9 @@ def provider(provider_id: int | None):
 
 
 def _provider_choices():
-    return [(0, "—")] + [
-        (p.id, p.name) for p in db.session.scalars(select(Provider).order_by(Provider.name))
+    return [SelectChoice("0", "—")] + [
+        SelectChoice(str(p.id), p.name)
+        for p in db.session.scalars(select(Provider).order_by(Provider.name))
     ]
 
 

@@ -19,6 +19,7 @@ from catalog.services.errors import Invalid
 from catalog.services.suggesting import (
     course_input,
     get_engine,
+    headline,
     load_examples,
     suggest_courses,
     suggested_labels,
@@ -71,6 +72,8 @@ class PreviewRow:
     after_area: str | None
     before_topics: list[str]
     after_topics: list[str]
+    before_score: tuple[int, bool] = (0, False)
+    after_score: tuple[int, bool] = (0, False)
 
 
 def _headline(suggestion: dict) -> tuple[str | None, list[str]]:
@@ -91,7 +94,7 @@ def pending_courses(session, jurisdiction: Jurisdiction) -> list[Course]:
 
 
 def preview(session, jurisdiction: Jurisdiction, change: dict) -> list[PreviewRow]:
-    """Pending courses whose suggested top area or topics the change would alter."""
+    """Pending courses whose suggested top area, topics or confidence the change would alter."""
     courses = pending_courses(session, jurisdiction)
     if not courses:
         return []
@@ -111,10 +114,12 @@ def preview(session, jurisdiction: Jurisdiction, change: dict) -> list[PreviewRo
     after = after_engine.suggest_many(inputs)
     rows = []
     for course, b, a in zip(courses, before, after, strict=True):
-        b_area, b_topics = _headline(b.to_dict())
-        a_area, a_topics = _headline(a.to_dict())
-        if (b_area, b_topics) != (a_area, a_topics):
-            rows.append(PreviewRow(course, b_area, a_area, b_topics, a_topics))
+        b_dict, a_dict = b.to_dict(), a.to_dict()
+        b_area, b_topics = _headline(b_dict)
+        a_area, a_topics = _headline(a_dict)
+        b_score, a_score = headline(b_dict), headline(a_dict)
+        if (b_area, b_topics, b_score[1]) != (a_area, a_topics, a_score[1]):
+            rows.append(PreviewRow(course, b_area, a_area, b_topics, a_topics, b_score, a_score))
     return rows
 
 

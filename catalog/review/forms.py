@@ -4,7 +4,7 @@ form reads them from the request beside the fixed fields; CSRF comes from FlaskF
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 SCORE_CHOICES = [(str(n), f"{n} or more") for n in (95, 90, 85, 80, 75, 70, 60, 50)]
@@ -27,22 +27,3 @@ class BulkApproveForm(FlaskForm):
     )
     confirm = HiddenField(default="")
     back = HiddenField(default="")
-
-
-class QueueFilterForm(FlaskForm):
-    """GET form: CSRF off (it changes nothing)."""
-
-    class Meta:
-        csrf = False
-
-    sort = SelectField(
-        "Sort",
-        choices=[
-            ("unsure", "Engine unsure first"),
-            ("sure", "Engine sure first"),
-            ("title", "Title"),
-            ("provider", "Provider"),
-            ("newest", "Newest first"),
-        ],
-        default="unsure",
-    )
