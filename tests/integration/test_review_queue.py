@@ -156,8 +156,15 @@ def test_carry_forward_prefills_the_earlier_decision(client, login, users, catal
 def test_similar_courses_come_from_approved_decisions(client, login, users, catalog):
     staff = users["staff"]
     legal = catalog["legal"]
+    from catalog.services.suggesting import get_engine, load_examples
+
+    engine_before = get_engine(db.session, legal.jurisdiction)
     reviewing.decide(db.session, legal, "approve", legal.version, staff)
     db.session.commit()
+    # The decision feeds the matcher: it is an example now, and the cached engine is rebuilt.
+    examples = load_examples(db.session, legal.jurisdiction)
+    assert [e.course_id for e in examples] == [legal.id]
+    assert get_engine(db.session, legal.jurisdiction) is not engine_before
     a = users["providers"][0]
     from catalog.services.courses import normalise_title
 
