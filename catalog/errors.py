@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from catalog.extensions import db
 
@@ -74,11 +74,8 @@ def register_error_handlers(app: Flask) -> None:
     def _database(exc: Exception):
         _rollback()
         log.error("database error", exc_info=exc)
-        unavailable = ServiceUnavailable()
         return error_response(
-            503,
-            "The database is not answering right now. Please try again in a moment.",
-            description=unavailable.description,
+            503, "The database is not answering right now. Please try again in a moment."
         )
 
     @app.errorhandler(Exception)

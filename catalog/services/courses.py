@@ -57,32 +57,28 @@ def set_course_categories(
     *,
     scores: dict[str, tuple[int | None, bool, list]] | None = None,
 ) -> None:
-    """Replace the course's rows of one source (suggested/proposed/decided) with the given ones."""
+    """Replace the course's rows of one source (suggested/proposed/decided) with the given ones.
+
+    Rows whose category stays are updated in place: the unit of work inserts before it deletes, so
+    deleting and re-adding the same (course, source, category) would trip the unique index.
+    """
     scores = scores or {}
-    course.categories[:] = [c for c in course.categories if c.source != source]
-    for slug, hours in areas.items():
+    wanted: dict[str, Decimal | None] = {slug: Decimal(str(h)) for slug, h in areas.items()}
+    wanted.update({slug: None for slug in topics if slug not in wanted})
+    existing = {c.category.slug: c for c in course.categories if c.source == source}
+    course.categories[:] = [
+        c for c in course.categories if c.source != source or c.category.slug in wanted
+    ]
+    for slug, hours in wanted.items():
         score, confident, evidence = scores.get(slug, (None, False, []))
-        course.categories.append(
-            CourseCategory(
-                category=categories_by_slug[slug],
-                source=source,
-                hours=Decimal(str(hours)),
-                score=score,
-                confident=confident,
-                evidence=evidence,
-            )
-        )
-    for slug in topics:
-        score, confident, evidence = scores.get(slug, (None, False, []))
-        course.categories.append(
-            CourseCategory(
-                category=categories_by_slug[slug],
-                source=source,
-                score=score,
-                confident=confident,
-                evidence=evidence,
-            )
-        )
+        row = existing.get(slug)
+        if row is None:
+            row = CourseCategory(category=categories_by_slug[slug], source=source)
+            course.categories.append(row)
+        row.hours = hours
+        row.score = score
+        row.confident = confident
+        row.evidence = evidence
 
 
 def snapshot(course: Course) -> dict:
