@@ -274,7 +274,9 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
     except Invalid:
         raise
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
-            OSError, EOFError, IndexError, AttributeError) as exc:
+            OSError, EOFError, IndexError, AttributeError, SyntaxError) as exc:
+        # SyntaxError covers xml.etree's ParseError: entity tricks (billion laughs, external
+        # entities) and broken sheet XML are refused by expat and must not become a 500.
         raise _file_error(
             "This Excel file could not be read (it may be damaged or not really .xlsx). "
             "Open it in Excel and save it again, or export it as CSV."
