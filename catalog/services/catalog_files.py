@@ -15,6 +15,7 @@ import json
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -274,7 +275,8 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
     except Invalid:
         raise
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
-            OSError, EOFError, IndexError, AttributeError, SyntaxError) as exc:
+            OSError, EOFError, IndexError, AttributeError, SyntaxError,
+            zlib.error) as exc:
         # SyntaxError covers xml.etree's ParseError: entity tricks (billion laughs, external
         # entities) and broken sheet XML are refused by expat and must not become a 500.
         raise _file_error(
