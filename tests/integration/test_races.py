@@ -124,7 +124,7 @@ def test_concurrent_reviewers_exactly_one_wins(app, users, reviewers, make_pendi
         )
         db.session.remove()
 
-        def attempt(i: int):
+        def attempt(i: int, trial: int = trial, version: int = version):
             body = _decision_body(actions[(trial + i) % 3], version, i)
             response = clients[i].post(url, json=body, headers=reviewers[i][1])
             return response.status_code, response.get_json(), body["action"]
@@ -262,8 +262,11 @@ def test_bulk_approve_skips_courses_another_session_changed_after_the_preview(
     }
     statuses = dict(db.session.execute(select(Course.id, Course.status)).all())
     assert statuses == {
-        legal.id: "approved", crash.id: "rejected", tactics.id: "pending",
-        bias.id: "approved", late.id: "pending",
+        legal.id: "approved",
+        crash.id: "rejected",
+        tactics.id: "pending",
+        bias.id: "approved",
+        late.id: "pending",
     }
 
 
@@ -282,8 +285,9 @@ def test_bulk_approve_racing_single_decisions(app, users, reviewers, queue, logi
             for cid in course_ids:
                 _reset_to_pending(cid)
         versions = dict(
-            db.session.execute(select(Course.id, Course.version).where(Course.id.in_(course_ids)))
-            .all()
+            db.session.execute(
+                select(Course.id, Course.version).where(Course.id.in_(course_ids))
+            ).all()
         )
         items = ",".join(f"{cid}:{versions[cid]}" for cid in course_ids)
         audit_before = {cid: len(v) for cid, v in _decisions_per_course(course_ids).items()}
@@ -291,13 +295,13 @@ def test_bulk_approve_racing_single_decisions(app, users, reviewers, queue, logi
         # Reviewers race the bulk apply on a rotating subset of the shown courses.
         contested = [cid for k, cid in enumerate(course_ids) if (k + trial) % 2 == 0]
 
-        def bulk():
+        def bulk(items: str = items):
             response = client.post(
                 "/review/bulk-approve", data={"items": items, "min_score": "90", "confirm": "1"}
             )
             return response.status_code, response.get_data(as_text=True)
 
-        def single(k: int, cid: int):
+        def single(k: int, cid: int, versions: dict = versions):
             response = others[k].post(
                 f"/api/v1/courses/{cid}/decision",
                 json={"action": "reject", "version": versions[cid], "note": "no"},
@@ -314,8 +318,7 @@ def test_bulk_approve_racing_single_decisions(app, users, reviewers, queue, logi
         assert bulk_status == 200, page[:500]
         done_count = int(re.search(r'class="done-count">(\d+)<', page).group(1))
         single_wins = {
-            cid for cid, (status, body) in zip(contested, results[1:], strict=True)
-            if status == 200
+            cid for cid, (status, body) in zip(contested, results[1:], strict=True) if status == 200
         }
         for cid, (status, body) in zip(contested, results[1:], strict=True):
             assert status in (200, 409), (trial, cid, status, body)
@@ -323,11 +326,12 @@ def test_bulk_approve_racing_single_decisions(app, users, reviewers, queue, logi
 
         decisions = _decisions_per_course(course_ids)
         statuses = dict(
-            db.session.execute(select(Course.id, Course.status).where(Course.id.in_(course_ids)))
-            .all()
+            db.session.execute(
+                select(Course.id, Course.status).where(Course.id.in_(course_ids))
+            ).all()
         )
-        for k, cid in enumerate(course_ids):
-            new = decisions[cid][audit_before[cid]:]
+        for cid in course_ids:
+            new = decisions[cid][audit_before[cid] :]
             assert len(new) == 1, (trial, cid, new)
             if cid in single_wins:
                 assert new[0] == ("reject", reviewers[contested.index(cid)][0])
