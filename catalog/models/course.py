@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -17,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from catalog.db import Base
 from catalog.models.types import HoursType, utcnow
@@ -40,6 +41,11 @@ class CatalogSubmission(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     filename: Mapped[str] = mapped_column(String(255), default="")
+
+    @validates("filename")
+    def _clean_filename(self, _key, value):
+        # A client-sent name may hold NUL (refused by PostgreSQL) or be any length.
+        return re.sub(r"[\x00-\x1f\x7f]", "", value or "")[:255]
     source: Mapped[str] = mapped_column(String(16), default="upload")  # upload | api | cli | form
     file_format: Mapped[str] = mapped_column(String(8), default="csv")
     status: Mapped[str] = mapped_column(String(16), default="draft")

@@ -143,6 +143,22 @@ def read_table(data: bytes, filename: str, *, max_rows: int) -> Table:
         table = _read_json(data, max_rows)
     if not any(h.strip() for h in table.headers):
         raise _file_error("The first row must name the columns (Title, Hours, ...).")
+    return scrub(table)
+
+
+# NUL and other control characters (tab and line breaks kept): PostgreSQL refuses NUL in text
+# and JSON, and none of them belongs in a course catalog.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    return _CONTROL_CHARS.sub("", value)
+
+
+def scrub(table: Table) -> Table:
+    """Drop control characters from every header and cell."""
+    table.headers = [clean_text(h) for h in table.headers]
+    table.rows = [(n, [clean_text(c) for c in cells]) for n, cells in table.rows]
     return table
 
 
@@ -341,7 +357,7 @@ def table_from_objects(items: list, max_rows: int, fmt: str = "json") -> Table:
                     f"Row {number}: the field '{name}' must be text, a number or a list of text."
                 ) from None
         table.rows.append((number, cells))
-    return table
+    return scrub(table)
 
 
 def _read_json(data: bytes, max_rows: int) -> Table:
