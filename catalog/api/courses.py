@@ -140,7 +140,10 @@ def _parse_areas(raw) -> dict:
 @roles_required("staff")
 def decide(course_id: int):
     """Approve (as suggested), override (areas + topics) or reject (with a note) one course."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # [[[[... nested deeper than the parser's stack: not a decision
+        body = None
     if not isinstance(body, dict):
         return error_response(
             400, "Send a JSON object with 'action' and 'version'.", [{"field": "", "message": ""}]
