@@ -20,7 +20,28 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import bindparam, text
 
 from catalog.models import DELIVERY_MODES
+from catalog.services import facets as facet_counts
+from catalog.services import publishing_sql as psql
 from catalog.services import search as fulltext
+from catalog.services.facets import DELIVERY_LABELS, FACETS, FacetValue, format_hours
+from catalog.services.publishing_sql import ORDER_BY, published_sql
+
+__all__ = [
+    "DELIVERY_LABELS",
+    "FACETS",
+    "ORDER_BY",
+    "BadQuery",
+    "CourseQuery",
+    "FacetValue",
+    "Result",
+    "Taxonomy",
+    "export_rows",
+    "format_hours",
+    "get_published",
+    "newest",
+    "published_sql",
+    "search",
+]
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -33,13 +54,6 @@ SORTS = {
     "hours": "Shortest first",
     "newest": "Newest approvals",
 }
-DELIVERY_LABELS = {
-    "in-person": "In person",
-    "online": "Online",
-    "live-virtual": "Live virtual",
-    "blended": "Blended",
-}
-FACETS = ("area", "topic", "hours", "delivery", "provider")
 EXPORT_CHUNK = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -92,10 +106,6 @@ def _parse_int(name: str, value: str | None, default: int) -> int:
     if number < 1:
         raise BadQuery(f"'{name}' must be 1 or more, got {number}.")
     return number
-
-
-def format_hours(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True)
@@ -238,15 +248,6 @@ class CourseQuery:
 
 
 @dataclass
-class FacetValue:
-    value: str
-    label: str
-    count: int
-    selected: bool
-    url: str = ""
-
-
-@dataclass
 class Result:
     query: CourseQuery
     total: int
@@ -264,315 +265,19 @@ class Result:
         return self.query.page < self.pages and self.total > 0
 
 
-# ---------------------------------------------------------------------------------------------
-# SQL
-
-
-@dataclass
-class _Sql:
-    """The pieces of one search: FROM, WHERE per filter, parameters, optional text match."""
-
-    dialect: str
-    source: str
-    base_where: list[str]
-    filters: dict[str, str]
-    params: dict
-    expanding: set[str]
-    match: fulltext.Match | None
-
-    def statement(self, sql: str):
-        stmt = text(sql)
-        names = [n for n in self.expanding if f":{n}" in sql]
-        if names:
-            stmt = stmt.bindparams(*(bindparam(n, expanding=True) for n in names))
-        return stmt
-
-
-def _hours_param(dialect: str, value: Decimal):
-    return value if dialect == "postgresql" else float(value)
-
-
-def _build(session, query: CourseQuery, taxonomy: Taxonomy, *, today: dt.date, fuzzy: bool):
-    dialect = session.get_bind().dialect.name
-    params: dict = {"today": today if dialect == "postgresql" else today.isoformat()}
-    expanding: set[str] = set()
-    base_where = list(published_sql())
-    match = None
-    if query.q:
-        parsed = fulltext.parse(query.q)
-        if parsed is not None:
-            match = fulltext.match(dialect, parsed, fuzzy=fuzzy)
-            if match is None:
-                return None
-    if match is not None:
-        source = match.from_sql
-        base_where.append(match.where_sql)
-        params.update(match.params)
-    else:
-        source = "courses c"
-    if query.max_hours is not None:
-        base_where.append("c.hours <= :max_hours")
-        params["max_hours"] = _hours_param(dialect, query.max_hours)
-
-    filters: dict[str, str] = {}
-
-    def category_filter(name: str, slugs, kind: str) -> None:
-        if not slugs:
-            return
-        known = taxonomy.by_slug(kind)
-        params[f"{name}_ids"] = [known[s][0] for s in slugs]
-        expanding.add(f"{name}_ids")
-        filters[name] = (
-            "EXISTS (SELECT 1 FROM course_categories fcc WHERE fcc.course_id = c.id "
-            f"AND fcc.source = 'decided' AND fcc.category_id IN :{name}_ids)"
-        )
-
-    category_filter("area", query.areas, "area")
-    category_filter("topic", query.topics, "topic")
-    if query.hours:
-        params["hours_values"] = [_hours_param(dialect, h) for h in query.hours]
-        expanding.add("hours_values")
-        filters["hours"] = "c.hours IN :hours_values"
-    if query.deliveries:
-        params["deliveries"] = list(query.deliveries)
-        expanding.add("deliveries")
-        filters["delivery"] = "c.delivery IN :deliveries"
-    if query.providers:
-        params["provider_slugs"] = list(query.providers)
-        expanding.add("provider_slugs")
-        filters["provider"] = (
-            "c.provider_id IN (SELECT id FROM providers WHERE slug IN :provider_slugs)"
-        )
-    return _Sql(dialect, source, base_where, filters, params, expanding, match)
-
-
-def published_sql() -> tuple[str, ...]:
-    """The one rule of publication, as SQL over `courses c` (needs the :today parameter)."""
-    return ("c.status = 'approved'", "c.approved_until IS NOT NULL", "c.approved_until >= :today")
-
-
-def _facet_counts(session, sql: _Sql, taxonomy: Taxonomy) -> tuple[int, dict[str, dict]]:
-    """Total and every facet's counts, in one statement over the materialised matching set."""
-    flags = ", ".join(
-        f"({sql.filters[f]}) AS {f}_ok" if f in sql.filters else f"TRUE AS {f}_ok" for f in FACETS
+def _known_providers(session, query: CourseQuery, notices: list[str]):
+    """Drop unknown provider slugs (with a notice); the ids of the known ones."""
+    if not query.providers:
+        return query, []
+    stmt = text("SELECT id, slug FROM providers WHERE slug IN :slugs").bindparams(
+        bindparam("slugs", expanding=True)
     )
-    base = (
-        f"SELECT c.id AS id, c.hours AS hours, c.delivery AS delivery, "
-        f"c.provider_id AS provider_id, {flags} FROM {sql.source} "
-        f"WHERE {' AND '.join(sql.base_where)}"
-    )
-
-    def others(facet: str) -> str:
-        return " AND ".join(f"b.{f}_ok" for f in FACETS if f != facet) or "TRUE"
-
-    areas = [r[0] for r in taxonomy.rows if r[3] == "area"] or [0]
-    topics = [r[0] for r in taxonomy.rows if r[3] == "topic"] or [0]
-    key = "VARCHAR(40)"
-    # SQLite: CROSS JOIN keeps the (small) matching set as the outer loop.
-    join = "CROSS JOIN" if sql.dialect == "sqlite" else "JOIN"
-    statement = f"""
-        WITH b AS MATERIALIZED ({base})
-        SELECT 'total' AS facet, '' AS k, count(*) AS n FROM b
-          WHERE {" AND ".join(f"b.{f}_ok" for f in FACETS)}
-        UNION ALL
-        SELECT 'delivery', CAST(b.delivery AS {key}), count(*) FROM b
-          WHERE {others("delivery")} GROUP BY b.delivery
-        UNION ALL
-        SELECT 'hours', CAST(b.hours AS {key}), count(*) FROM b
-          WHERE {others("hours")} GROUP BY b.hours
-        UNION ALL
-        SELECT 'provider', CAST(b.provider_id AS {key}), count(*) FROM b
-          WHERE {others("provider")} GROUP BY b.provider_id
-        UNION ALL
-        SELECT 'area', CAST(cc.category_id AS {key}), count(*) FROM b
-          {join} course_categories cc ON cc.course_id = b.id AND cc.source = 'decided'
-          WHERE {others("area")} AND cc.category_id IN :facet_areas GROUP BY cc.category_id
-        UNION ALL
-        SELECT 'topic', CAST(cc.category_id AS {key}), count(*) FROM b
-          {join} course_categories cc ON cc.course_id = b.id AND cc.source = 'decided'
-          WHERE {others("topic")} AND cc.category_id IN :facet_topics GROUP BY cc.category_id
-    """
-    params = {**sql.params, "facet_areas": areas, "facet_topics": topics}
-    stmt = text(statement).bindparams(
-        bindparam("facet_areas", expanding=True),
-        bindparam("facet_topics", expanding=True),
-        *(bindparam(n, expanding=True) for n in sql.expanding if f":{n}" in statement),
-    )
-    total = 0
-    counts: dict[str, dict] = {f: {} for f in FACETS}
-    for facet, k, n in session.execute(stmt, params):
-        if facet == "total":
-            total = n
-        elif facet == "hours":
-            counts["hours"][Decimal(k).quantize(Decimal("0.01"))] = n
-        elif facet in ("provider", "area", "topic"):
-            counts[facet][int(k)] = n
-        else:
-            counts[facet][k] = n
-    return total, counts
-
-
-ORDER_BY = {
-    "title": "lower(c.title), c.id",
-    "hours": "c.hours, lower(c.title), c.id",
-    "fit": "CASE WHEN c.hours = 1 THEN 0 ELSE 1 END, c.hours, lower(c.title), c.id",
-    "newest": "c.approved_at DESC, c.id DESC",
-}
-
-
-def _order(sql: _Sql, sort: str) -> str:
-    if sort == "relevance" and sql.match is not None:
-        return f"{sql.match.rank_sql}, c.id"
-    return ORDER_BY.get(sort, ORDER_BY["title"])
-
-
-def _where(sql: _Sql) -> str:
-    return " AND ".join([*sql.base_where, *sql.filters.values()])
-
-
-_COLUMNS = (
-    "c.id, c.title, c.description, c.hours, c.delivery, c.url, c.approved_until, c.approved_at, "
-    "c.control_number, p.slug, p.name, p.url"
-)
-
-
-def _rows(session, sql: _Sql, *, order: str, limit: int, offset: int, marked: bool) -> list[dict]:
-    extra = ""
-    if marked and sql.match is not None:
-        extra = f", {sql.match.title_sql}, {sql.match.snippet_sql}"
-    statement = (
-        f"SELECT {_COLUMNS}{extra} FROM {sql.source} JOIN providers p ON p.id = c.provider_id "
-        f"WHERE {_where(sql)} ORDER BY {order} LIMIT :limit OFFSET :offset"
-    )
-    result = session.execute(
-        sql.statement(statement), {**sql.params, "limit": limit, "offset": offset}
-    )
-    return [_course_dict(row, marked=bool(extra)) for row in result]
-
-
-def _as_date(value) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _as_datetime(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
-def _course_dict(row, *, marked: bool) -> dict:
-    hours = Decimal(str(row[3])).quantize(Decimal("0.01"))
-    course = {
-        "id": row[0],
-        "title": row[1],
-        "description": row[2] or "",
-        "hours": hours,
-        "delivery": row[4],
-        "url": row[5] or "",
-        "approved_until": _as_date(row[6]),
-        "approved_at": _as_datetime(row[7]),
-        "control_number": row[8] or "",
-        "provider": row[9],
-        "provider_name": row[10],
-        "provider_url": row[11] or "",
-        "areas": [],
-        "topics": [],
-    }
-    if marked:
-        course["title_html"] = fulltext.marked(row[12])
-        course["snippet_html"] = fulltext.marked(row[13])
-    else:
-        course["title_html"] = fulltext.marked(row[1])
-        course["snippet_html"] = None
-    return course
-
-
-def _attach_categories(session, courses: list[dict], taxonomy: Taxonomy) -> None:
-    """Decided areas (with hours) and topics for a list of courses: one query, no N+1."""
-    if not courses:
-        return
-    by_id = {c["id"]: c for c in courses}
-    cats = taxonomy.by_id
-    stmt = text(
-        "SELECT course_id, category_id, hours FROM course_categories "
-        "WHERE source = 'decided' AND course_id IN :ids ORDER BY course_id, id"
-    ).bindparams(bindparam("ids", expanding=True))
-    order = {r[0]: i for i, r in enumerate(taxonomy.rows)}
-    for course_id, category_id, hours in session.execute(stmt, {"ids": list(by_id)}):
-        category = cats.get(category_id)
-        if category is None:
-            continue
-        course = by_id[course_id]
-        if category[3] == "area":
-            value = Decimal(str(hours if hours is not None else 0)).quantize(Decimal("0.01"))
-            course["areas"].append(
-                {"slug": category[1], "name": category[2], "hours": value, "_o": order[category_id]}
-            )
-        else:
-            course["topics"].append(
-                {"slug": category[1], "name": category[2], "_o": order[category_id]}
-            )
-    for course in courses:
-        course["areas"].sort(key=lambda a: a.pop("_o"))
-        course["topics"].sort(key=lambda t: t.pop("_o"))
-
-
-def _facets(
-    session, query: CourseQuery, counts: dict, taxonomy: Taxonomy, link: Callable[[dict], str]
-) -> dict[str, list[FacetValue]]:
-    facets: dict[str, list[FacetValue]] = {}
-    for kind, selected in (("area", query.areas), ("topic", query.topics)):
-        values = []
-        for cid, slug, name, k in taxonomy.rows:
-            if k != kind:
-                continue
-            n = counts[kind].get(cid, 0)
-            if n or slug in selected:
-                values.append(FacetValue(slug, name, n, slug in selected))
-        facets[kind] = values
-    facets["delivery"] = [
-        FacetValue(
-            mode, DELIVERY_LABELS[mode], counts["delivery"].get(mode, 0), mode in query.deliveries
-        )
-        for mode in DELIVERY_MODES
-        if counts["delivery"].get(mode) or mode in query.deliveries
-    ]
-    hours = sorted(set(counts["hours"]) | set(query.hours))
-    facets["hours"] = [
-        FacetValue(
-            format_hours(h), f"{format_hours(h)} h", counts["hours"].get(h, 0), h in query.hours
-        )
-        for h in hours
-    ]
-    top = sorted(counts["provider"].items(), key=lambda kv: -kv[1])[:15]
-    wanted_ids = [pid for pid, _ in top]
-    providers: list[tuple[int, str, str]] = []
-    if wanted_ids or query.providers:
-        stmt = text(
-            "SELECT id, slug, name FROM providers WHERE id IN :ids OR slug IN :slugs"
-        ).bindparams(bindparam("ids", expanding=True), bindparam("slugs", expanding=True))
-        providers = list(
-            session.execute(
-                stmt, {"ids": wanted_ids or [0], "slugs": list(query.providers) or [""]}
-            )
-        )
-    shown = [
-        (pid, slug, name)
-        for pid, slug, name in providers
-        if pid in wanted_ids or slug in query.providers
-    ]
-    shown.sort(key=lambda p: (-counts["provider"].get(p[0], 0), p[2].lower()))
-    facets["provider"] = [
-        FacetValue(slug, name, counts["provider"].get(pid, 0), slug in query.providers)
-        for pid, slug, name in shown
-    ]
-    for facet, values in facets.items():
-        for value in values:
-            raw = Decimal(value.value) if facet == "hours" else value.value
-            value.url = link(query.toggled(facet, raw))
-    return facets
+    known = {slug: pid for pid, slug in session.execute(stmt, {"slugs": list(query.providers)})}
+    for slug in query.providers:
+        if slug not in known:
+            notices.append(f"Unknown provider '{slug[:60]}' was ignored.")
+    query = replace(query, providers=tuple(s for s in query.providers if s in known))
+    return query, [known[s] for s in query.providers]
 
 
 def search(
@@ -583,29 +288,27 @@ def search(
     link: Callable[[dict], str] = lambda args: "",
     today: dt.date | None = None,
 ) -> Result:
-    """One page of published courses with total and facet counts (a handful of queries)."""
+    """One page of published courses with total and facet counts (a handful of queries: facet
+    groups, the page, its categories, provider names; the close-match fallback only when the
+    words match nothing)."""
     today = today or dt.date.today()
     notices = list(query.notices)
-    if query.providers:
-        known = set(
-            session.scalars(
-                text("SELECT slug FROM providers WHERE slug IN :slugs").bindparams(
-                    bindparam("slugs", expanding=True)
-                ),
-                {"slugs": list(query.providers)},
-            )
+    query, provider_ids = _known_providers(session, query, notices)
+
+    def build(fuzzy: bool):
+        return psql.build(
+            session, query, taxonomy, today=today, fuzzy=fuzzy, provider_ids=provider_ids
         )
-        for slug in query.providers:
-            if slug not in known:
-                notices.append(f"Unknown provider '{slug[:60]}' was ignored.")
-        query = replace(query, providers=tuple(s for s in query.providers if s in known))
+
     fuzzy = False
-    sql = _build(session, query, taxonomy, today=today, fuzzy=False)
-    total, counts = _facet_counts(session, sql, taxonomy)
+    sql = build(False)
+    total, counts = facet_counts.count(session, sql, query, taxonomy, provider_ids)
     if total == 0 and sql.match is not None:
-        loose = _build(session, query, taxonomy, today=today, fuzzy=True)
+        loose = build(True)
         if loose is not None:
-            loose_total, loose_counts = _facet_counts(session, loose, taxonomy)
+            loose_total, loose_counts = facet_counts.count(
+                session, loose, query, taxonomy, provider_ids
+            )
             if loose_total:
                 sql, total, counts, fuzzy = loose, loose_total, loose_counts, True
                 notices.append(
@@ -614,19 +317,19 @@ def search(
     offset = (query.page - 1) * query.per_page
     courses: list[dict] = []
     if total and offset < total:
-        courses = _rows(
+        courses = psql.page_rows(
             session,
             sql,
-            order=_order(sql, query.effective_sort),
+            sort=query.effective_sort,
             limit=query.per_page,
             offset=offset,
             marked=True,
         )
-        _attach_categories(session, courses, taxonomy)
+        psql.attach_categories(session, courses, taxonomy)
     elif total and query.page > 1:
         pages = -(-total // query.per_page)
         notices.append(f"Page {query.page} is past the end: there are {pages} page(s).")
-    facets = _facets(session, query, counts, taxonomy, link)
+    facets = facet_counts.build(session, query, counts, taxonomy, link)
     return Result(query, total, courses, facets, notices, fuzzy)
 
 
@@ -635,40 +338,26 @@ def export_rows(
 ) -> Iterator[dict]:
     """Every published course matching the query (no paging), in the query's order, in chunks."""
     today = today or dt.date.today()
-    sql = _build(session, query, taxonomy, today=today, fuzzy=False)
+    sql = psql.build(session, query, taxonomy, today=today, fuzzy=False)
     if sql is None:
         return
-    order = _order(sql, query.effective_sort)
-    ids = [
-        row[0]
-        for row in session.execute(
-            sql.statement(f"SELECT c.id FROM {sql.source} WHERE {_where(sql)} ORDER BY {order}"),
-            sql.params,
-        )
-    ]
+    ids = psql.ordered_ids(session, sql, query.effective_sort)
     for start in range(0, len(ids), EXPORT_CHUNK):
-        chunk = ids[start : start + EXPORT_CHUNK]
-        stmt = text(
-            f"SELECT {_COLUMNS} FROM courses c JOIN providers p ON p.id = c.provider_id "
-            "WHERE c.id IN :ids AND " + " AND ".join(published_sql())
-        ).bindparams(bindparam("ids", expanding=True))
-        found = {
-            row[0]: _course_dict(row, marked=False)
-            for row in session.execute(stmt, {"ids": chunk, "today": sql.params["today"]})
-        }
-        courses = [found[i] for i in chunk if i in found]
-        _attach_categories(session, courses, taxonomy)
+        courses = list(
+            psql.rows_by_id(session, ids[start : start + EXPORT_CHUNK], sql.params["today"])
+        )
+        psql.attach_categories(session, courses, taxonomy)
         yield from courses
 
 
 def newest(session, query: CourseQuery, taxonomy: Taxonomy, *, limit: int = 50, today=None):
     """The most recently approved published courses matching the query (for the Atom feed)."""
     today = today or dt.date.today()
-    sql = _build(session, query, taxonomy, today=today, fuzzy=False)
+    sql = psql.build(session, query, taxonomy, today=today, fuzzy=False)
     if sql is None:
         return []
-    courses = _rows(session, sql, order=ORDER_BY["newest"], limit=limit, offset=0, marked=False)
-    _attach_categories(session, courses, taxonomy)
+    courses = psql.page_rows(session, sql, sort="newest", limit=limit, offset=0, marked=False)
+    psql.attach_categories(session, courses, taxonomy)
     return courses
 
 
@@ -677,16 +366,16 @@ def get_published(session, course_id: int, taxonomy: Taxonomy, *, today=None) ->
     today = today or dt.date.today()
     dialect = session.get_bind().dialect.name
     stmt = text(
-        f"SELECT {_COLUMNS}, c.objectives, c.decided_at FROM courses c "
+        f"SELECT {psql.COLUMNS}, c.objectives, c.decided_at FROM courses c "
         "JOIN providers p ON p.id = c.provider_id WHERE c.id = :id AND "
         + " AND ".join(published_sql())
     )
     row = session.execute(
-        stmt, {"id": course_id, "today": today if dialect == "postgresql" else today.isoformat()}
+        stmt, {"id": course_id, "today": psql.today_param(dialect, today)}
     ).first()
     if row is None:
         return None
-    course = _course_dict(row, marked=False)
+    course = psql.course_dict(row, marked=False)
     course["objectives"] = row[12] or ""
-    _attach_categories(session, [course], taxonomy)
+    psql.attach_categories(session, [course], taxonomy)
     return course

@@ -109,15 +109,20 @@ def parse(text: str | None) -> TextQuery | None:
 
 @dataclass
 class Match:
-    """SQL fragments for one search, to splice into a query over `courses c`.
+    """SQL fragments for one search, to splice into the published-catalog queries.
 
-    `from_sql` replaces `courses c` in the FROM clause; `where_sql` must be ANDed in; `rank_sql`
-    sorts best first when ascending; `title_sql`/`snippet_sql` give marked-up text (HL_START/HL_END
-    around matched words; render with `marked()`). `params` are the bound values."""
+    Filtering and counting run over `search_published sp` (publishing_sql.py): `from_sql` replaces
+    it in the FROM clause and `where_sql` must be ANDed in. `rank_sql` sorts best first when
+    ascending. The page's own rows come from `detail_from`, which replaces `courses c` (still
+    aliased c), with `detail_where` ANDed in; there `title_sql`/`snippet_sql` give marked-up text
+    (HL_START/HL_END around matched words; render with `marked()`) and `rank_sql` is valid too, so
+    highlighting runs for the page's rows only. `params` are the bound values."""
 
     from_sql: str
     where_sql: str
     rank_sql: str
+    detail_from: str
+    detail_where: str
     title_sql: str
     snippet_sql: str
     params: dict = field(default_factory=dict)
@@ -135,10 +140,13 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
     expression = query.fts5_prefix() if fuzzy else query.fts5()
     if not expression:
         return None
+    # CROSS JOIN keeps the FTS match set as the outer loop (SQLite's planner would rather scan).
     return Match(
-        from_sql="courses_fts CROSS JOIN courses c ON c.id = courses_fts.rowid",
+        from_sql="courses_fts CROSS JOIN search_published sp ON sp.course_id = courses_fts.rowid",
         where_sql="courses_fts MATCH :fts_query",
         rank_sql=_BM25,
+        detail_from="courses_fts CROSS JOIN courses c ON c.id = courses_fts.rowid",
+        detail_where="courses_fts MATCH :fts_query",
         title_sql="highlight(courses_fts, 0, char(1), char(2))",
         snippet_sql="snippet(courses_fts, 1, char(1), char(2), '…', 28)",
         params={"fts_query": expression},
@@ -146,11 +154,15 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
 
 
 def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
+    from_sql = "search_courses s JOIN search_published sp ON sp.course_id = s.course_id"
+    detail_from = "courses c JOIN search_courses s ON s.course_id = c.id"
     if fuzzy:
         return Match(
-            from_sql="search_courses s JOIN courses c ON c.id = s.course_id",
+            from_sql=from_sql,
             where_sql=":trgm_query <% s.title",
             rank_sql="(1 - word_similarity(:trgm_query, s.title))",
+            detail_from=detail_from,
+            detail_where="TRUE",
             title_sql="c.title",
             snippet_sql="left(c.description, 200)",
             params={"trgm_query": query.plain()},
@@ -169,9 +181,11 @@ def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
         terms.append("(" + " || ".join(alts) + ")")
     tsq = "(" + " && ".join(terms) + ")"
     return Match(
-        from_sql="search_courses s JOIN courses c ON c.id = s.course_id",
+        from_sql=from_sql,
         where_sql=f"s.doc @@ {tsq}",
         rank_sql=f"(-ts_rank(s.doc, {tsq}))",
+        detail_from=detail_from,
+        detail_where="TRUE",
         title_sql=f"ts_headline('english', c.title, {tsq}, :hl_title)",
         snippet_sql=f"ts_headline('english', c.description, {tsq}, :hl_snippet)",
         params=params,
