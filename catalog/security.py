@@ -34,6 +34,13 @@ def register_security(app: Flask) -> None:
     app.session_interface = SessionInterface()
 
     @app.before_request
+    def _forget_previous_identity() -> None:
+        # Each request resolves its user afresh. (Outside tests every request has its own app
+        # context anyway; a test holding one context must not leak a user between requests.)
+        g.pop("_login_user", None)
+        g.pop("api_user", None)
+
+    @app.before_request
     def _mark_write_intent() -> None:
         g._write_token = set_write_intent(request.method not in SAFE_METHODS)
 
