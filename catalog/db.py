@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 import sqlite3
 from collections.abc import Iterator
 
@@ -70,8 +71,36 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+_TXN_KIND = "catalog_sqlite_txn"  # connection.info key: "deferred", "immediate" or "writing"
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+    immediate = _write_intent.get()
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.info[_TXN_KIND] = "immediate" if immediate else "deferred"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_before_write(conn, cursor, statement, parameters, context, executemany) -> None:
+    """A write under write intent in a transaction that began as a deferred read (e.g. a CLI
+    command that looked something up before entering `write_intent()`, then ran the engine for a
+    while): SQLite cannot upgrade a read snapshot that another writer has committed past
+    ("database is locked" at once, busy_timeout or not). Nothing has been written yet, so end the
+    read and start the write with BEGIN IMMEDIATE, which waits for the lock. The writes then see
+    the latest committed data, as under PostgreSQL's READ COMMITTED, which the services are
+    built for (version checks in the UPDATE, unique indexes)."""
+    if conn.dialect.name != "sqlite" or conn.info.get(_TXN_KIND) != "deferred":
+        return
+    if not _WRITE_SQL.match(statement):
+        return
+    if not _write_intent.get() or conn.in_nested_transaction():
+        conn.info[_TXN_KIND] = "writing"  # it holds the write lock from here on
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    dbapi_connection.execute("COMMIT")  # a read-only transaction: nothing is lost
+    dbapi_connection.execute("BEGIN IMMEDIATE")
+    conn.info[_TXN_KIND] = "immediate"

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from catalog.api.tokens import issue_token
 from catalog.db import write_intent
@@ -340,3 +341,25 @@ def test_bulk_approve_racing_single_decisions(app, users, reviewers, queue, logi
                 assert new[0] == ("bulk-approve", staff)
                 assert statuses[cid] == "approved"
         db.session.remove()
+
+
+def test_a_write_after_a_stale_read_waits_instead_of_failing(app, users, make_pending_course):
+    """A command that reads first and enters write intent later (the import CLI looks up the
+    provider, runs the engine, then writes) while reviewers commit decisions: on SQLite the read
+    snapshot cannot be upgraded, which failed at once with "database is locked"."""
+    course = make_pending_course(users["providers"][0], "Crash Investigation Basics", hours="2")
+    course_id = course.id
+    db.session.remove()
+    with Session(db.engine) as slow, Session(db.engine) as reviewer:
+        assert slow.get(Course, course_id).status == "pending"  # a read transaction is open
+        with write_intent():  # meanwhile another writer commits
+            reviewer.execute(
+                update(Course).where(Course.id == course_id).values(decision_note="seen")
+            )
+            reviewer.commit()
+        with write_intent():
+            slow.execute(update(Course).where(Course.id == course_id).values(control_number="MO-1"))
+            slow.commit()
+    db.session.expire_all()
+    stored = db.session.get(Course, course_id)
+    assert (stored.decision_note, stored.control_number) == ("seen", "MO-1")
