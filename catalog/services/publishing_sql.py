@@ -161,15 +161,15 @@ def page_rows(session, sql: Sql, *, sort: str, limit: int, offset: int, marked: 
     are chosen by the subquery; only those rows are read in full and highlighted."""
     order = order_sql(sql, sort)
     match = sql.match
-    extra, source, where = "", "courses c", ["TRUE"]
+    extra, source, where, id_sql = "", "courses c", "TRUE", "c.id"
     if match is not None:
-        source, where = match.detail_from, [match.detail_where]
+        source, where, id_sql = match.detail_from, match.detail_where, match.detail_id
         if marked:
             extra = f", {match.title_sql}, {match.snippet_sql}"
     statement = (
         f"SELECT {COLUMNS}{extra} FROM {source} JOIN providers p ON p.id = c.provider_id "
-        f"WHERE {' AND '.join([*where, *published_sql()])} "
-        f"AND c.id IN ({_ids_sql(sql, order, paged=True)}) ORDER BY {order}"
+        f"WHERE {where} AND {id_sql} IN ({_ids_sql(sql, order, paged=True)}) AND "
+        f"{' AND '.join(published_sql())} ORDER BY {order}"
     )
     result = session.execute(
         sql.statement(statement), {**sql.params, "limit": limit, "offset": offset}

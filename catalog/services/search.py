@@ -126,6 +126,9 @@ class Match:
     title_sql: str
     snippet_sql: str
     params: dict = field(default_factory=dict)
+    # The page's ids are tested on this: SQLite's "+rowid" keeps the test out of FTS5's own index
+    # (which would re-run the MATCH per id) and before the join to courses.
+    detail_id: str = "c.id"
 
 
 def match(dialect: str, query: TextQuery, *, fuzzy: bool = False) -> Match | None:
@@ -150,6 +153,7 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
         title_sql="highlight(courses_fts, 0, char(1), char(2))",
         snippet_sql="snippet(courses_fts, 1, char(1), char(2), '…', 28)",
         params={"fts_query": expression},
+        detail_id="+courses_fts.rowid",
     )
 
 

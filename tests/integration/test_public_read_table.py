@@ -1,0 +1,271 @@
+"""The `search_published` read table (kept by triggers) on both databases: every change to a course
+or its decided categories shows in the public search at once; facet counts agree with the totals
+their links give; the facet tally itself (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import delete, text
+
+from catalog.extensions import db
+from catalog.models import CourseCategory
+from catalog.services import facets
+from catalog.services.courses import set_course_categories
+from catalog.services.publishing import Taxonomy
+from catalog.services.suggesting import categories_by_slug
+
+
+def get_json(client, **params):
+    response = client.get("/courses.json", query_string={"per_page": 100, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def facet_counts(body, name) -> dict[str, int]:
+    return {v["value"]: v["count"] for v in body["facets"][name]}
+
+
+def read_row(course_id):
+    return db.session.execute(
+        text(
+            "SELECT until, provider_id, hours, delivery, cats, facets FROM search_published "
+            "WHERE course_id = :i"
+        ),
+        {"i": course_id},
+    ).first()
+
+
+def test_status_expiry_and_deletion_follow_the_course(client, make_course):
+    course = make_course("Verbal De-escalation", topics=["de-escalation"])
+    assert read_row(course.id) is not None
+    assert get_json(client, q="de-escalation")["total"] == 1
+
+    for status in ("rejected", "withdrawn", "pending"):
+        course.status = status
+        db.session.commit()
+        assert read_row(course.id) is None
+        body = get_json(client, q="de-escalation", topic="de-escalation")
+        assert body["total"] == 0 and body["courses"] == []
+        assert all(v["count"] == 0 for f in body["facets"].values() for v in f)
+
+    course.status = "approved"
+    db.session.commit()
+    assert get_json(client, topic="de-escalation")["total"] == 1
+
+    course.approved_until = dt.date.today() - dt.timedelta(days=1)  # expired: row kept, not shown
+    db.session.commit()
+    assert get_json(client)["total"] == 0
+    topic = get_json(client, topic="de-escalation")["facets"]["topic"]
+    assert [(v["value"], v["count"], v["selected"]) for v in topic] == [("de-escalation", 0, True)]
+
+    course.approved_until = None
+    db.session.commit()
+    assert read_row(course.id) is None
+
+    course.approved_until = dt.date.today()  # last day of approval is still published
+    db.session.commit()
+    assert get_json(client)["total"] == 1
+
+    db.session.delete(course)
+    db.session.commit()
+    assert read_row(course.id) is None
+    assert get_json(client)["total"] == 0
+
+
+def test_decided_categories_hours_delivery_provider_follow(client, make_course, taxonomy):
+    course = make_course("Street Skills", areas={"skill-development": 1})
+    body = get_json(client)
+    assert facet_counts(body, "topic") == {}
+    assert facet_counts(body, "area") == {"skill-development": 1}
+
+    categories = categories_by_slug(db.session, taxonomy)
+    set_course_categories(
+        course,
+        "decided",
+        {"interpersonal-perspectives": Decimal("1")},
+        ["de-escalation", "implicit-bias"],
+        categories,
+    )
+    db.session.commit()
+    body = get_json(client, topic="implicit-bias")
+    assert body["total"] == 1
+    assert facet_counts(body, "topic") == {"de-escalation": 1, "implicit-bias": 1}
+    assert facet_counts(body, "area") == {"interpersonal-perspectives": 1}
+    assert get_json(client, area="skill-development")["total"] == 0
+
+    # Suggested and proposed categories are never published.
+    set_course_categories(
+        course, "suggested", {"legal-studies": Decimal("1")}, ["firearms"], categories
+    )
+    db.session.commit()
+    assert get_json(client, topic="firearms")["total"] == 0
+    assert get_json(client, area="legal-studies")["total"] == 0
+
+    db.session.execute(
+        delete(CourseCategory).where(
+            CourseCategory.course_id == course.id, CourseCategory.source == "decided"
+        )
+    )
+    db.session.commit()
+    assert read_row(course.id).cats == ","
+    assert get_json(client, topic="de-escalation")["total"] == 0
+    assert get_json(client)["total"] == 1
+
+    course.hours = Decimal("2.5")
+    course.delivery = "online"
+    db.session.commit()
+    body = get_json(client, delivery="online", hours="2.5")
+    assert body["total"] == 1
+    assert facet_counts(body, "hours") == {"2.5": 1}
+    assert get_json(client, hours="1")["total"] == 0
+
+    other = make_course("Other", provider="second-provider")
+    course.provider_id = other.provider_id
+    db.session.commit()
+    assert facet_counts(get_json(client), "provider") == {"second-provider": 2}
+
+
+@pytest.fixture
+def mixed(make_course):
+    made = []
+    spec = [
+        (
+            "De-escalation Basics",
+            "a-prov",
+            "1",
+            "online",
+            {"skill-development": 1},
+            ["de-escalation"],
+        ),
+        (
+            "De-escalation Advanced",
+            "b-prov",
+            "4",
+            "in-person",
+            {"skill-development": 2, "interpersonal-perspectives": 2},
+            ["de-escalation", "implicit-bias"],
+        ),
+        (
+            "Bias Awareness",
+            "a-prov",
+            "2",
+            "blended",
+            {"interpersonal-perspectives": 2},
+            ["implicit-bias"],
+        ),
+        ("Legal Update", "c-prov", "1", "live-virtual", {"legal-studies": 1}, []),
+        (
+            "Handgun Qualification",
+            "b-prov",
+            "0.5",
+            "in-person",
+            {"skill-development": Decimal("0.5")},
+            ["firearms"],
+        ),
+        (
+            "Racial Profiling Data",
+            "c-prov",
+            "1",
+            "online",
+            {"technical-studies": 1},
+            ["racial-profiling", "implicit-bias"],
+        ),
+    ]
+    for title, provider, hours, delivery, areas, topics in spec:
+        made.append(
+            make_course(
+                title, provider=provider, hours=hours, delivery=delivery, areas=areas, topics=topics
+            )
+        )
+    make_course(
+        "Hidden Pending De-escalation",
+        provider="a-prov",
+        status="pending",
+        topics=["de-escalation"],
+        areas={"skill-development": 1},
+    )
+    return made
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "de-escalation"},
+        {"topic": "implicit-bias"},
+        {"topic": ["implicit-bias", "firearms"], "delivery": "in-person"},
+        {"area": "skill-development", "provider": "b-prov"},
+        {"hours": ["1", "0.5"], "area": ["legal-studies", "technical-studies"]},
+        {"max_hours": "2", "topic": "implicit-bias", "delivery": ["online", "blended"]},
+    ],
+)
+def test_every_facet_count_is_the_total_its_link_gives(client, mixed, params):
+    """The count beside an unselected value is the total after selecting it (OR within a facet,
+    AND across); a selected value's count is the total with only that facet's other values."""
+    body = get_json(client, **params)
+    assert body["total"] == len(body["courses"])
+    for name, values in body["facets"].items():
+        for value in values:
+            if value["selected"]:
+                continue
+            toggled = client.get(value["url"])
+            assert toggled.status_code == 200
+            after = toggled.get_json()
+            chosen = [v for v in after["facets"][name] if v["selected"]]
+            if len(chosen) == 1:  # the facet had no value selected: count == new total
+                assert after["total"] == value["count"], (name, value)
+            else:  # OR: new total == old total + courses only this value adds
+                assert after["total"] >= body["total"]
+
+
+# -- the tally (no database) -----------------------------------------------------------------------
+
+
+TAXONOMY = Taxonomy(
+    (
+        (1, "legal-studies", "Legal", "area"),
+        (2, "skill-development", "Skill", "area"),
+        (7, "de-escalation", "De-escalation", "topic"),
+        (8, "firearms", "Firearms", "topic"),
+    )
+)
+
+
+def query(**kw):
+    base = dict(areas=(), topics=(), hours=(), deliveries=(), providers=())
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_tally_counts_each_facet_without_its_own_filter():
+    groups = [
+        (10, "1|online|,2,7,", 3),
+        (10, "1.00|in-person|,1,", 2),  # PostgreSQL spells hours 1.00
+        (11, "4|online|,2,8,", 5),
+        (11, "0.5|blended|,", 1),
+    ]
+    total, counts = facets.tally(groups, query(topics=("de-escalation",)), TAXONOMY, [])
+    assert total == 3
+    assert counts["topic"] == {7: 3, 8: 5}  # its own filter left out
+    assert counts["area"] == {2: 3}
+    assert counts["hours"] == {Decimal("1.00"): 3}
+    assert counts["provider"] == {10: 3}
+
+    total, counts = facets.tally(
+        groups, query(topics=("de-escalation",), deliveries=("in-person",)), TAXONOMY, []
+    )
+    assert total == 0
+    assert counts["delivery"] == {"online": 3}
+    assert counts["topic"] == {}
+    total, counts = facets.tally(groups, query(providers=("p",)), TAXONOMY, [11])
+    assert total == 6
+    assert counts["provider"] == {10: 5, 11: 6}
+    assert counts["hours"] == {Decimal("4.00"): 5, Decimal("0.50"): 1}
+
+
+def test_parse_key_accepts_both_spellings_of_hours():
+    assert facets.parse_key("1|online|,3,7,") == (Decimal("1.00"), "online", frozenset({3, 7}))
+    assert facets.parse_key("0.25|in-person|,") == (Decimal("0.25"), "in-person", frozenset())
