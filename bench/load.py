@@ -1,0 +1,642 @@
+"""Bounded load test: the public catalog and staff review under load while a big import commits.
+
+    python bench/load.py [--duration 60] [--clients 16] [--approved 5000] [--pending 600]
+                         [--import-rows 5000] [--strict]
+
+Builds a SQLite file (`flask init-db`, `flask seed --no-demo`, then bulk SQL: 5,000 approved
+courses, and a few hundred pending ones with the engine's suggestions), a staff user with an API
+token, and a 5,000-row catalog CSV. Serves the app with gunicorn (the shipped gunicorn.conf.py,
+2 workers, 127.0.0.1 only) and drives it for a fixed time with a bounded pool of client threads
+(closed loop, one keep-alive connection each), mixing:
+
+  search      GET /courses?q=...                      (HTML, full-text + facets)
+  json        GET /courses.json?<filters>             (full-text and facet filters)
+  page        GET /courses/<id>                       (course page with JSON-LD)
+  export      GET /courses.csv?provider=...&area=...  (streamed CSV, a filtered subset)
+  queue       GET /api/v1/courses?status=pending      (staff token)
+  decision    POST /api/v1/courses/<id>/decision      (staff token; approve or override)
+
+while `flask import-catalog` commits the 5,000-row catalog in a subprocess started a few seconds
+into the run. Prints requests/s, p50/p95/p99 per kind and overall, errors (any unexpected status;
+a 409 on a decision is an expected conflict between reviewers and counted separately), the import's
+own time, and whether each target is met: >= 100 requests/s, p95 < 300 ms, zero errors, import
+committed. Exits 1 on errors or a failed import (with --strict also on a missed target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+
+TARGET_RPS = 100.0
+TARGET_P95_MS = 300.0
+
+SUBJECTS = {
+    "De-escalation": ("skill-development", "de-escalation"),
+    "Verbal De-escalation": ("interpersonal-perspectives", "de-escalation"),
+    "Crisis Intervention": ("interpersonal-perspectives", "de-escalation"),
+    "Implicit Bias": ("interpersonal-perspectives", "implicit-bias"),
+    "Fair and Impartial Policing": ("interpersonal-perspectives", "implicit-bias"),
+    "Racial Profiling": ("legal-studies", "racial-profiling"),
+    "Handgun Qualification": ("skill-development", "firearms"),
+    "Patrol Rifle": ("skill-development", "firearms"),
+    "Legal Update": ("legal-studies", None),
+    "Search and Seizure": ("legal-studies", None),
+    "Use of Force Law": ("legal-studies", None),
+    "Crash Investigation": ("technical-studies", None),
+    "Report Writing": ("technical-studies", None),
+    "DWI Detection": ("technical-studies", None),
+    "Officer Wellness": ("interpersonal-perspectives", None),
+    "Ethics": ("interpersonal-perspectives", None),
+    "Defensive Tactics": ("skill-development", None),
+    "Emergency Vehicle Operations": ("skill-development", None),
+    "First Aid and CPR": ("skill-development", None),
+    "Domestic Violence Response": ("technical-studies", None),
+}
+PREFIXES = ["", "Introduction to", "Advanced", "Basic", "Refresher:", "Missouri", "Practical"]
+SUFFIXES = ["", "(1 hour)", "for Patrol", "for Supervisors", "2026", "Workshop", "Scenarios"]
+DESCRIPTIONS = [
+    "Officers practise {s} through case studies and scenario work.",
+    "A {h}-hour course on {s} for sworn officers, with a short knowledge check.",
+    "Covers policy, case law and field practice of {s}.",
+]
+DELIVERIES = ["in-person", "online", "live-virtual", "blended"]
+LIVE = ("in-person", "blended")
+PROVIDERS = 40
+SEARCHES = [
+    "de-escalation",
+    "deescalation",
+    "firearms qualification",
+    "bias",
+    "racial profiling",
+    "crisis",
+    "legal update",
+    "report writing",
+    "wellness",
+    "search seizure",
+]
+AREAS = ["legal-studies", "technical-studies", "interpersonal-perspectives", "skill-development"]
+TOPICS = ["de-escalation", "implicit-bias", "racial-profiling", "firearms"]
+
+# Share of each request kind in the mix (weights).
+MIX = {"search": 25, "json": 25, "page": 30, "export": 5, "queue": 9, "decision": 6}
+
+
+def course_rows(n: int, seed: int):
+    rng = random.Random(seed)
+    subjects = list(SUBJECTS)
+    for i in range(1, n + 1):
+        subject = rng.choice(subjects)
+        title = " ".join(x for x in (rng.choice(PREFIXES), subject, rng.choice(SUFFIXES)) if x)
+        hours = rng.choice([1, 1, 1, 2, 4, 8, 0.5])
+        delivery = rng.choice(DELIVERIES)
+        if SUBJECTS[subject][1] == "firearms":
+            delivery = rng.choice(LIVE)
+        yield {
+            "i": i,
+            "title": f"{title} #{seed}-{i}",
+            "description": rng.choice(DESCRIPTIONS).format(s=subject.lower(), h=hours),
+            "hours": hours,
+            "delivery": delivery,
+            "area": SUBJECTS[subject][0],
+            "topic": SUBJECTS[subject][1],
+        }
+
+
+# --- setup ------------------------------------------------------------------------------------
+
+
+def app_env(url: str, instance: Path) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-load",
+        "CATALOG_ENV": "production",
+        "CATALOG_INSTANCE_PATH": str(instance),
+    }
+
+
+def flask_cmd(env: dict, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "catalog", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def build_database(url: str, env: dict, approved: int, pending: int) -> None:
+    """Schema and taxonomy through the CLI, then courses by bulk SQL (the search triggers index
+    them), then the engine's suggestions for the pending ones through the app's service."""
+    import sqlalchemy as sa
+
+    from catalog.services.courses import content_hash, normalise_title
+
+    flask_cmd(env, "init-db")
+    flask_cmd(env, "seed", "--no-demo")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        jid = conn.execute(sa.text("SELECT id FROM jurisdictions WHERE code='MO'")).scalar()
+        cats = dict(conn.execute(sa.text("SELECT slug, id FROM categories")).all())
+        base = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM providers")).scalar()
+        conn.execute(
+            sa.text(
+                "INSERT INTO providers (id, slug, name, kind, licence_number, approved_provider, "
+                "url, contact_email, created_at) VALUES "
+                "(:i, :s, :n, 'vendor', '', true, '', '', CURRENT_TIMESTAMP)"
+            ),
+            [
+                {"i": base + p, "s": f"provider-{p}", "n": f"Training Provider {p}"}
+                for p in range(1, PROVIDERS + 1)
+            ],
+        )
+        rng = random.Random(3)
+        courses, categories = [], []
+        rows = list(course_rows(approved + pending, seed=1))
+        for row in rows:
+            status = "approved" if row["i"] <= approved else "pending"
+            fields = {k: row[k] for k in ("title", "hours", "delivery", "description")}
+            courses.append(
+                {
+                    "i": row["i"],
+                    "p": base + rng.randint(1, PROVIDERS),
+                    "j": jid,
+                    "t": row["title"],
+                    "nt": normalise_title(row["title"]),
+                    "d": row["description"],
+                    "h": row["hours"],
+                    "dl": row["delivery"],
+                    "s": status,
+                    "ch": content_hash(fields),
+                    "until": "2099-12-31" if status == "approved" else None,
+                    "cn": f"MO-L-{row['i']:05d}" if status == "approved" else "",
+                }
+            )
+            if status == "approved":
+                categories.append({"c": row["i"], "k": cats[row["area"]], "h": row["hours"]})
+                if row["topic"]:
+                    categories.append({"c": row["i"], "k": cats[row["topic"]], "h": None})
+        conn.execute(
+            sa.text(
+                "INSERT INTO courses (id, provider_id, jurisdiction_id, title, normalised_title, "
+                "description, objectives, hours, delivery, url, status, version, content_hash, "
+                "suggestion, suggestion_score, suggestion_confident, control_number, approved_at, "
+                "approved_until, decision_note, created_at, updated_at) VALUES (:i, :p, :j, :t, "
+                ":nt, :d, '', :h, :dl, '', :s, 1, :ch, '{}', 0, false, :cn, CURRENT_TIMESTAMP, "
+                ":until, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            courses,
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO course_categories (course_id, category_id, source, hours, confident, "
+                "evidence) VALUES (:c, :k, 'decided', :h, false, '[]')"
+            ),
+            categories,
+        )
+    engine.dispose()
+    suggest_pending(env)
+
+
+def suggest_pending(env: dict) -> None:
+    os.environ.update({k: env[k] for k in ("CATALOG_INSTANCE_PATH",)})
+    from sqlalchemy import select
+
+    from catalog import create_app
+    from catalog.db import write_intent
+    from catalog.extensions import db
+    from catalog.models import Course
+    from catalog.services.suggesting import default_jurisdiction, suggest_courses
+
+    app = create_app({"DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": "bench-load"})
+    with app.app_context(), write_intent():
+        pending = db.session.scalars(select(Course).where(Course.status == "pending")).all()
+        suggest_courses(db.session, default_jurisdiction(db.session), pending)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def staff_token(env: dict) -> str:
+    flask_cmd(
+        env,
+        "create-user",
+        "load-staff@bench.example",
+        "--role",
+        "staff",
+        stdin="Bench-Load-Password-42\n",
+    )
+    return flask_cmd(env, "create-token", "load-staff@bench.example").strip().splitlines()[-1]
+
+
+def write_import_csv(path: Path, n: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["provider_code", "title", "hours", "delivery", "description"])
+        for row in course_rows(n, seed=2):
+            writer.writerow(
+                [
+                    f"IMP-{row['i']:05d}",
+                    row["title"],
+                    row["hours"],
+                    row["delivery"],
+                    row["description"],
+                ]
+            )
+
+
+# --- server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict, port: int, log: Path) -> subprocess.Popen:
+    server_env = {**env, "WEB_CONCURRENCY": "2", "BIND": f"{HOST}:{port}"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
+            env=server_env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited: see {log}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop(proc)
+    raise SystemExit(f"gunicorn did not answer /healthz: see {log}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.started: list[tuple[float, float]] = []  # (start time, latency) of every request
+        self.errors: dict[str, list[str]] = defaultdict(list)
+        self.conflicts = 0
+        self.decided = 0
+
+    def merge(self, latency: dict, started: list, errors: dict, conflicts: int, decided: int):
+        with self.lock:
+            for kind, values in latency.items():
+                self.latency[kind].extend(values)
+            self.started.extend(started)
+            for kind, values in errors.items():
+                self.errors[kind].extend(values)
+            self.conflicts += conflicts
+            self.decided += decided
+
+
+class Client:
+    """One simulated user: a keep-alive connection and a random walk through the mix."""
+
+    def __init__(self, port: int, token: str, approved: int, rng: random.Random) -> None:
+        self.port = port
+        self.auth = {"Authorization": f"Bearer {token}"}
+        self.approved = approved
+        self.rng = rng
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.pending: list[dict] = []
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.started: list[tuple[float, float]] = []
+        self.errors: dict[str, list[str]] = defaultdict(list)
+        self.conflicts = 0
+        self.decided = 0
+
+    def request(self, method: str, path: str, body: dict | None = None, auth: bool = False):
+        headers = dict(self.auth) if auth else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            payload = response.read()
+            return response.status, payload
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+            return None, repr(exc).encode()
+
+    def one(self, kind: str) -> None:
+        rng = self.rng
+        method, body, auth, expected = "GET", None, False, (200,)
+        if kind == "search":
+            path = "/courses?" + urllib.parse.urlencode({"q": rng.choice(SEARCHES)})
+        elif kind == "json":
+            args = {"q": rng.choice(SEARCHES)} if rng.random() < 0.6 else {}
+            if rng.random() < 0.5:
+                args["area"] = rng.choice(AREAS)
+            if rng.random() < 0.4:
+                args["topic"] = rng.choice(TOPICS)
+            if rng.random() < 0.3:
+                args["delivery"] = rng.choice(DELIVERIES)
+            args["page"] = rng.choice([1, 1, 1, 2, 3])
+            path = "/courses.json?" + urllib.parse.urlencode(args)
+        elif kind == "page":
+            path = f"/courses/{rng.randint(1, self.approved)}"
+        elif kind == "export":
+            args = {"provider": f"provider-{rng.randint(1, PROVIDERS)}", "area": rng.choice(AREAS)}
+            path = "/courses.csv?" + urllib.parse.urlencode(args)
+        elif kind == "queue":
+            path = "/api/v1/courses?" + urllib.parse.urlencode(
+                {"status": "pending", "per_page": 20, "page": rng.randint(1, 10)}
+            )
+            auth = True
+        else:  # decision
+            if not self.pending:
+                self.one("queue")
+                if not self.pending:
+                    return
+            course = self.pending.pop(rng.randrange(len(self.pending)))
+            path = f"/api/v1/courses/{course['id']}/decision"
+            method, auth, expected = "POST", True, (200, 409)
+            body = decision_for(course)
+        t0 = time.perf_counter()
+        status, payload = self.request(method, path, body, auth)
+        elapsed = time.perf_counter() - t0
+        self.latency[kind].append(elapsed)
+        self.started.append((t0, elapsed))
+        if status not in expected:
+            self.errors[kind].append(f"{method} {path} -> {status}: {payload[:200]!r}")
+            return
+        if kind == "queue":
+            self.pending = [c for c in json.loads(payload)["courses"] if c["status"] == "pending"]
+        elif kind == "decision":
+            if status == 409:
+                self.conflicts += 1
+            else:
+                self.decided += 1
+
+    def run(self, stop_at: float, stats: Stats) -> None:
+        kinds, weights = list(MIX), list(MIX.values())
+        while time.perf_counter() < stop_at:
+            self.one(self.rng.choices(kinds, weights)[0])
+        self.conn.close()
+        stats.merge(self.latency, self.started, self.errors, self.conflicts, self.decided)
+
+
+def decision_for(course: dict) -> dict:
+    """Approve as suggested when the engine is sure of a live course, else override: all the
+    hours to the best suggested area (always within the rules)."""
+    if course.get("suggestion_confident") and course["delivery"] in LIVE:
+        return {"action": "approve", "version": course["version"], "note": "load test"}
+    areas = [s for s in course["suggestions"] if s["kind"] == "area"]
+    slug = areas[0]["slug"] if areas else "skill-development"
+    return {
+        "action": "override",
+        "version": course["version"],
+        "areas": [{"slug": slug, "hours": course["hours"]}],
+        "topics": [],
+        "note": "load test",
+    }
+
+
+def percentile(values: list[float], f: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(f * len(values)))] * 1000
+
+
+def run_import(env: dict, csv_path: Path, delay: float, result: dict) -> None:
+    time.sleep(delay)
+    t0 = time.perf_counter()
+    result["t0"] = t0
+    proc = subprocess.run(
+        [str(BIN / "flask"), "--app", "catalog", "import-catalog", str(csv_path)]
+        + ["--provider", "bench-import"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    result.update(
+        started=delay,
+        seconds=time.perf_counter() - t0,
+        returncode=proc.returncode,
+        stdout=proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else [],
+        stderr=proc.stderr[-1500:],
+    )
+
+
+def count_imported(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM courses c JOIN providers p ON p.id = c.provider_id "
+                "WHERE p.slug = 'bench-import'"
+            )
+        ).scalar()
+    engine.dispose()
+    return int(n)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
+    parser.add_argument("--clients", type=int, default=16, help="client threads (16)")
+    parser.add_argument("--approved", type=int, default=5000)
+    parser.add_argument("--pending", type=int, default=600)
+    parser.add_argument("--import-rows", type=int, default=5000)
+    parser.add_argument("--import-after", type=float, default=5.0, help="seconds into the run")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 64 or not 1 <= args.duration <= 600:
+        parser.error("--clients must be 1..64 and --duration 1..600 seconds")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    url = f"sqlite:///{work / 'load.db'}"
+    env = app_env(url, work / "instance")
+    print(
+        f"Building {args.approved:,} approved + {args.pending:,} pending courses in {work} ...",
+        flush=True,
+    )
+    t0 = time.perf_counter()
+    build_database(url, env, args.approved, args.pending)
+    token = staff_token(env)
+    flask_cmd(env, "create-provider", "bench-import", "--name", "Bench Import Academy")
+    csv_path = work / "import.csv"
+    write_import_csv(csv_path, args.import_rows)
+    print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    port = free_port()
+    server = start_gunicorn(env, port, work / "gunicorn.log")
+    stats = Stats()
+    import_result: dict = {}
+    try:
+        warm = Client(port, token, args.approved, random.Random(0))
+        for kind in MIX:  # one of each: fail fast on a broken route, and warm both workers
+            warm.one(kind)
+            warm.one(kind)
+        if any(warm.errors.values()):
+            for kind, errs in warm.errors.items():
+                for err in errs[:3]:
+                    print(f"  warm-up error ({kind}): {err}")
+            return 1
+        print(
+            f"Driving 127.0.0.1:{port} with {args.clients} clients for {args.duration:.0f} s; "
+            f"importing {args.import_rows:,} rows from t={args.import_after:.0f} s ...",
+            flush=True,
+        )
+        importer = threading.Thread(
+            target=run_import, args=(env, csv_path, args.import_after, import_result)
+        )
+        started = time.perf_counter()
+        stop_at = started + args.duration
+        import_result["run_started"] = started
+        threads = [
+            threading.Thread(
+                target=Client(port, token, args.approved, random.Random(k + 1)).run,
+                args=(stop_at, stats),
+            )
+            for k in range(args.clients)
+        ]
+        importer.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        importer.join()
+    finally:
+        stop(server)
+
+    return report(args, stats, elapsed, import_result, count_imported(url), work)
+
+
+def report(args, stats: Stats, elapsed: float, imp: dict, imported: int, work: Path) -> int:
+    everything = [v for values in stats.latency.values() for v in values]
+    n_errors = sum(len(v) for v in stats.errors.values())
+    print()
+    print(
+        f"{'kind':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f" {'errors':>7}"
+    )
+    for kind in [*MIX, "all"]:
+        values = everything if kind == "all" else stats.latency.get(kind, [])
+        errs = n_errors if kind == "all" else len(stats.errors.get(kind, []))
+        print(
+            f"{kind:<10} {len(values):>9} {len(values) / elapsed:>8.1f} "
+            f"{percentile(values, 0.50):>8.1f} {percentile(values, 0.95):>8.1f} "
+            f"{percentile(values, 0.99):>8.1f} {errs:>7}"
+        )
+    print(
+        f"decisions: {stats.decided} applied, {stats.conflicts} expected conflicts (409: another "
+        "client decided that version first)"
+    )
+    import_ok = imp.get("returncode") == 0 and imported == args.import_rows
+    finished_in_run = imp.get("started", 0) + imp.get("seconds", 1e9) <= elapsed
+    print(
+        f"import: {args.import_rows:,} rows, exit {imp.get('returncode')}, "
+        f"{imp.get('seconds', float('nan')):.1f} s from t={imp.get('started', 0):.0f} s "
+        f"({'committed during the run' if finished_in_run else 'finished after the run'}), "
+        f"{imported:,} courses in the database. {' '.join(imp.get('stdout', []))}"
+    )
+    if imp.get("returncode") != 0:
+        print("  import stderr: " + (imp.get("stderr") or "").strip()[-800:])
+    for kind, errs in stats.errors.items():
+        for err in errs[:5]:
+            print(f"  error ({kind}): {err}")
+    if "t0" in imp:
+        begin, end = imp["t0"], imp["t0"] + imp["seconds"]
+        during = [lat for t, lat in stats.started if begin <= t <= end]
+        outside = [lat for t, lat in stats.started if not begin <= t <= end]
+        for label, values, span in (
+            ("while importing", during, min(end, imp["run_started"] + elapsed) - begin),
+            ("otherwise", outside, elapsed - (min(end, imp["run_started"] + elapsed) - begin)),
+        ):
+            print(
+                f"  {label:<16} {len(values):>7} requests, {len(values) / max(span, 1e-9):6.1f} "
+                f"req/s, p50 {percentile(values, 0.5):.1f} ms, p95 {percentile(values, 0.95):.1f}"
+                f" ms, p99 {percentile(values, 0.99):.1f} ms"
+            )
+    rps = len(everything) / elapsed
+    p95 = percentile(everything, 0.95)
+    targets = [
+        (
+            f"throughput >= {TARGET_RPS:.0f} req/s for {elapsed:.0f} s",
+            rps >= TARGET_RPS,
+            f"{rps:.1f} req/s",
+        ),
+        (f"p95 < {TARGET_P95_MS:.0f} ms", p95 < TARGET_P95_MS, f"{p95:.1f} ms"),
+        ("zero errors", n_errors == 0, f"{n_errors} errors"),
+        (
+            f"import of {args.import_rows:,} rows committed during the run",
+            import_ok and finished_in_run,
+            f"{imported:,} rows",
+        ),
+    ]
+    print()
+    for name, ok, figure in targets:
+        print(f"  [{'met' if ok else 'MISSED'}] {name}: {figure}")
+    print(f"(work directory {work}{'' if args.keep else ', removed'})")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    if n_errors or not import_ok:
+        return 1
+    if args.strict and not all(ok for _, ok, _ in targets):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
