@@ -5,8 +5,9 @@ counts; `export_rows()` yields every matching course for CSV/XLSX/JSON/CLI. Only
 `approved_until` is today or later are ever returned (`published_sql`).
 
 Facets: OR within a facet, AND across facets. Each facet's counts apply every filter except its own,
-so a visitor can see what adding a second value would bring. All counts come from one statement: the
-matching set is materialised once with a yes/no column per facet filter, then grouped per facet.
+so a visitor can see what adding a second value would bring. Filtering and counting run over the
+`search_published` read table (kept by triggers; publishing_sql.py), the counts from one GROUP BY
+summed in facets.py; the page's rows are read and highlighted in one more statement.
 """
 
 from __future__ import annotations
