@@ -29,14 +29,20 @@ SQLITE_BUSY_TIMEOUT_MS = 15000
 
 # Set for the duration of a request or command that writes; the SQLite `begin` hook then starts
 # the transaction with BEGIN IMMEDIATE (take the write lock up front, wait on busy_timeout).
-_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+_write_intent: contextvars.ContextVar[bool | str] = contextvars.ContextVar(
+    "write_intent", default=False
+)
+# Write intent that takes the lock only at the first write (reads before it hold no lock): for
+# requests with a long read phase, such as an import that runs the engine over 5,000 rows before
+# writing, which would otherwise keep every other writer waiting (and failing after busy_timeout).
+LATE = "late"
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def set_write_intent(value: bool) -> contextvars.Token:
+def set_write_intent(value: bool | str) -> contextvars.Token:
     return _write_intent.set(value)
 
 
@@ -79,7 +85,7 @@ _WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b"
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name != "sqlite":
         return
-    immediate = _write_intent.get()
+    immediate = _write_intent.get() is True
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
     conn.info[_TXN_KIND] = "immediate" if immediate else "deferred"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 
-from catalog.db import reset_write_intent, set_write_intent
+from catalog.db import LATE, reset_write_intent, set_write_intent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -42,7 +42,11 @@ def register_security(app: Flask) -> None:
 
     @app.before_request
     def _mark_write_intent() -> None:
-        g._write_token = set_write_intent(request.method not in SAFE_METHODS)
+        intent: bool | str = request.method not in SAFE_METHODS
+        view = app.view_functions.get(request.endpoint or "")
+        if intent and getattr(view, "late_write_lock", False):
+            intent = LATE
+        g._write_token = set_write_intent(intent)
 
     @app.teardown_request
     def _clear_write_intent(exc: BaseException | None) -> None:
@@ -63,3 +67,12 @@ def register_security(app: Flask) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def late_write_lock(view):
+    """Mark a writing view whose reads come long before its writes (an import that runs the
+    engine first): on SQLite its transaction takes the write lock at the first write instead of
+    at BEGIN, so other writers are not kept waiting meanwhile. Its writes then see the latest
+    committed data, as on PostgreSQL; guard them as there (version checks, unique indexes)."""
+    view.late_write_lock = True
+    return view

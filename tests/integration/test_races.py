@@ -363,3 +363,57 @@ def test_a_write_after_a_stale_read_waits_instead_of_failing(app, users, make_pe
     db.session.expire_all()
     stored = db.session.get(Course, course_id)
     assert (stored.decision_note, stored.control_number) == ("seen", "MO-1")
+
+
+def test_a_late_write_lock_view_does_not_block_reviewers_while_it_reads(
+    app, users, reviewers, make_pending_course
+):
+    """A long read-then-write request (an import running the engine) marked late_write_lock:
+    a reviewer's decision completes while it is still reading, and its own write still lands."""
+    from flask import jsonify
+
+    from catalog.security import late_write_lock
+
+    reading, release = threading.Event(), threading.Event()
+
+    @late_write_lock
+    def slow_import():
+        db.session.scalar(select(func.count(Course.id)))  # the read phase has begun
+        reading.set()
+        release.wait(JOIN_TIMEOUT)  # the engine at work
+        course = db.session.scalar(select(Course).where(Course.title == "Report Writing"))
+        course.decision_note = "imported"
+        db.session.commit()
+        return jsonify(ok=True)
+
+    app.add_url_rule("/_test/slow-import", view_func=slow_import, methods=["POST"])
+    provider = users["providers"][0]
+    make_pending_course(provider, "Report Writing", hours="1")
+    course = make_pending_course(provider, "Crash Investigation Basics", hours="2")
+    decision = {"action": "approve", "version": course.version}
+    url = f"/api/v1/courses/{course.id}/decision"
+    db.session.remove()
+
+    importer = threading.Thread(
+        target=lambda: results.append(app.test_client().post("/_test/slow-import").status_code)
+    )
+    results: list = []
+    importer.start()
+    assert reading.wait(JOIN_TIMEOUT)
+    reviewer = threading.Thread(
+        target=lambda: results.append(
+            app.test_client().post(url, json=decision, headers=reviewers[0][1]).status_code
+        )
+    )
+    reviewer.start()
+    reviewer.join(JOIN_TIMEOUT)  # a safety net: without the late lock this waits for release
+    decided_while_reading = not reviewer.is_alive()
+    release.set()
+    importer.join(JOIN_TIMEOUT)
+    reviewer.join(JOIN_TIMEOUT)
+    assert decided_while_reading, "the decision waited for the import's read phase"
+    assert results == [200, 200]
+    db.session.expire_all()
+    notes = dict(db.session.execute(select(Course.title, Course.decision_note)).all())
+    assert notes["Report Writing"] == "imported"
+    assert db.session.get(Course, course.id).status == "approved"
