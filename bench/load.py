@@ -451,10 +451,44 @@ def percentile(values: list[float], f: float) -> float:
     return values[min(len(values) - 1, int(f * len(values)))] * 1000
 
 
-def run_import(env: dict, csv_path: Path, delay: float, result: dict) -> None:
+def run_import(
+    env: dict, csv_path: Path, delay: float, result: dict, api: tuple[int, str] | None = None
+) -> None:
     time.sleep(delay)
     t0 = time.perf_counter()
     result["t0"] = t0
+    if api is not None:  # POST /api/v1/catalogs with the provider's token, as a file upload
+        port, token = api
+        boundary = "bench-load-boundary"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{csv_path.name}"\r\nContent-Type: text/csv\r\n\r\n'
+            ).encode()
+            + csv_path.read_bytes()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        conn = http.client.HTTPConnection(HOST, port, timeout=600)
+        conn.request(
+            "POST",
+            "/api/v1/catalogs",
+            body=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        response = conn.getresponse()
+        payload = response.read().decode(errors="replace")
+        conn.close()
+        result.update(
+            started=delay,
+            seconds=time.perf_counter() - t0,
+            returncode=0 if response.status == 201 else response.status,
+            stdout=[f"API {response.status}: {payload[:200]}"],
+            stderr=payload[-1500:],
+        )
+        return
     proc = subprocess.run(
         [str(BIN / "flask"), "--app", "catalog", "import-catalog", str(csv_path)]
         + ["--provider", "bench-import"],
@@ -495,6 +529,12 @@ def main() -> int:
     parser.add_argument("--pending", type=int, default=600)
     parser.add_argument("--import-rows", type=int, default=5000)
     parser.add_argument("--import-after", type=float, default=5.0, help="seconds into the run")
+    parser.add_argument(
+        "--import-via",
+        choices=("cli", "api"),
+        default="cli",
+        help="flask import-catalog in a subprocess (default), or POST /api/v1/catalogs",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
@@ -512,6 +552,20 @@ def main() -> int:
     build_database(url, env, args.approved, args.pending)
     token = staff_token(env)
     flask_cmd(env, "create-provider", "bench-import", "--name", "Bench Import Academy")
+    provider_token = None
+    if args.import_via == "api":
+        flask_cmd(
+            env,
+            "create-user",
+            "load-provider@bench.example",
+            "--role",
+            "provider",
+            "--provider",
+            "bench-import",
+            stdin="Bench-Load-Password-42\n",
+        )
+        out = flask_cmd(env, "create-token", "load-provider@bench.example")
+        provider_token = out.strip().splitlines()[-1]
     csv_path = work / "import.csv"
     write_import_csv(csv_path, args.import_rows)
     print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -536,7 +590,9 @@ def main() -> int:
             flush=True,
         )
         importer = threading.Thread(
-            target=run_import, args=(env, csv_path, args.import_after, import_result)
+            target=run_import,
+            args=(env, csv_path, args.import_after, import_result),
+            kwargs={"api": (port, provider_token) if provider_token else None},
         )
         started = time.perf_counter()
         stop_at = started + args.duration
