@@ -41,6 +41,9 @@ def register_cli(app: Flask) -> None:
     from catalog.public.cli import register_public_cli
 
     register_public_cli(app)
+    from catalog.import_cli import register_import_cli
+
+    register_import_cli(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -1,29 +1,414 @@
-"""Provider pages: their catalogs and courses."""
+"""Provider pages: dashboard, catalog upload -> column mapping -> preview -> confirm, course form.
+
+Every route checks the role server-side and every object lookup checks the provider (404 for
+another provider's ids). Staff may open a catalog preview read-only.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+from decimal import Decimal
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
-from catalog.models import CatalogSubmission, Course, Provider
-from catalog.permissions import roles_required
+from catalog.models import (
+    COURSE_STATUSES,
+    CatalogRow,
+    CatalogSubmission,
+    Course,
+    CourseCategory,
+    Provider,
+)
+from catalog.permissions import check_provider_access, roles_required
 from catalog.provider import bp
+from catalog.provider.forms import (
+    ActionForm,
+    ProposalForm,
+    UploadForm,
+    column_map_form,
+    course_form,
+)
+from catalog.provider.presenting import (
+    bar_chart,
+    course_suggestion_view,
+    highlight,
+    suggestion_view,
+)
+from catalog.services import submissions
+from catalog.services.catalog_files import FIELD_LABELS, FIELDS, read_table
+from catalog.services.errors import Invalid
+from catalog.services.importing import load_context
+from catalog.services.suggesting import course_input, default_jurisdiction, get_engine
+
+PER_PAGE = 100
+COURSES_PER_PAGE = 50
+ROW_FILTERS = {"all": "All rows", "errors": "Rows with errors", "new": "New", "changed": "Changed",
+               "unchanged": "Unchanged", "dropped": "Dropped"}
+
+
+def _cell_limit() -> int:
+    return current_app.config["MAX_CELL_CHARS"]
+
+
+def _own_provider() -> Provider:
+    provider = db.session.get(Provider, current_user.provider_id)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def _catalog(catalog_id: int) -> CatalogSubmission:
+    catalog = db.session.get(CatalogSubmission, catalog_id)
+    if catalog is None:
+        abort(404)
+    check_provider_access(catalog.provider_id)
+    return catalog
+
+
+def _draft(catalog_id: int) -> CatalogSubmission:
+    catalog = _catalog(catalog_id)
+    if current_user.role != "provider":
+        abort(403, "Only the provider can change its catalog.")
+    if catalog.status != "draft":
+        flash("This catalog was already imported; upload the file again to change it.", "warning")
+        return None
+    return catalog
 
 
 @bp.get("/")
 @roles_required("provider")
 def index():
-    provider = db.session.get(Provider, current_user.provider_id)
+    provider = _own_provider()
     catalogs = db.session.scalars(
         select(CatalogSubmission)
         .where(CatalogSubmission.provider_id == provider.id)
-        .order_by(CatalogSubmission.created_at.desc())
+        .order_by(CatalogSubmission.created_at.desc(), CatalogSubmission.id.desc())
+        .limit(20)
     ).all()
-    courses = db.session.scalars(
-        select(Course).where(Course.provider_id == provider.id).order_by(Course.title)
+    counts = dict(db.session.execute(
+        select(Course.status, func.count(Course.id))
+        .where(Course.provider_id == provider.id).group_by(Course.status)
+    ).all())
+    status = request.args.get("status", "")
+    query = select(Course).where(Course.provider_id == provider.id)
+    if status in COURSE_STATUSES:
+        query = query.where(Course.status == status)
+    page = db.paginate(query.order_by(Course.title, Course.id), per_page=COURSES_PER_PAGE,
+                       max_per_page=COURSES_PER_PAGE, error_out=False)
+    chart = bar_chart([(s.title(), counts.get(s, 0), s) for s in COURSE_STATUSES])
+    return render_template("provider/index.html", provider=provider, catalogs=catalogs,
+                           page=page, counts=counts, chart=chart, status=status,
+                           statuses=COURSE_STATUSES)
+
+
+# -- upload -> columns -> preview -> confirm ----------------------------------------------------
+
+
+@bp.route("/catalogs/new", methods=["GET", "POST"])
+@roles_required("provider")
+def upload():
+    provider = _own_provider()
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = read_table(upload.read(), upload.filename or "catalog",
+                               max_rows=current_app.config["MAX_CATALOG_ROWS"])
+            catalog = submissions.create_submission(
+                db.session, provider, current_user, table, filename=upload.filename or "",
+                max_cell_chars=_cell_limit())
+        except Invalid as exc:
+            db.session.rollback()
+            form.file.errors.append(exc.message)
+            return render_template("provider/upload.html", form=form, provider=provider), 422
+        db.session.commit()
+        if submissions.needs_mapping(catalog):
+            flash("We could not tell which columns hold the title and the hours. "
+                  "Please choose them below.", "warning")
+            return redirect(url_for("provider.columns", catalog_id=catalog.id))
+        return redirect(url_for("provider.preview", catalog_id=catalog.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("provider/upload.html", form=form, provider=provider), status
+
+
+@bp.route("/catalogs/<int:catalog_id>/columns", methods=["GET", "POST"])
+@roles_required("provider")
+def columns(catalog_id: int):
+    catalog = _draft(catalog_id)
+    if catalog is None:
+        return redirect(url_for("provider.preview", catalog_id=catalog_id))
+    form = column_map_form(catalog.headers, catalog.column_map or {})()
+    sample = db.session.scalars(
+        select(CatalogRow.raw).where(CatalogRow.catalog_id == catalog.id)
+        .order_by(CatalogRow.row_number).limit(3)
     ).all()
+    if form.validate_on_submit():
+        chosen = {}
+        for name in FIELDS:
+            value = getattr(form, name).data
+            if value not in ("", None):
+                chosen[name] = int(value)
+        try:
+            submissions.apply_column_map(db.session, catalog, chosen, _cell_limit())
+        except Invalid as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("provider.preview", catalog_id=catalog.id))
+    return render_template("provider/columns.html", catalog=catalog, form=form, sample=sample,
+                           fields=FIELDS, labels=FIELD_LABELS)
+
+
+@bp.get("/catalogs/<int:catalog_id>")
+@roles_required("provider", "staff")
+def preview(catalog_id: int):
+    catalog = _catalog(catalog_id)
+    if catalog.status == "draft" and submissions.needs_mapping(catalog):
+        if current_user.role == "provider":
+            return redirect(url_for("provider.columns", catalog_id=catalog.id))
+    show = request.args.get("show", "all")
+    show = show if show in ROW_FILTERS else "all"
+    base = select(CatalogRow).where(CatalogRow.catalog_id == catalog.id)
+    counts_q = db.session.execute(
+        select(CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count,
+               func.count(CatalogRow.id))
+        .where(CatalogRow.catalog_id == catalog.id)
+        .group_by(CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count)
+    ).all()
+    counts = {k: 0 for k in ROW_FILTERS}
+    for change, dropped, has_errors, n in counts_q:
+        counts["all"] += n
+        if dropped:
+            counts["dropped"] += n
+        elif has_errors:
+            counts["errors"] += n
+        elif change in counts:
+            counts[change] += n
+    if show == "errors":
+        base = base.where(CatalogRow.error_count > 0, CatalogRow.dropped.is_(False))
+    elif show == "dropped":
+        base = base.where(CatalogRow.dropped.is_(True))
+    elif show in ("new", "changed", "unchanged"):
+        base = base.where(CatalogRow.change == show, CatalogRow.dropped.is_(False),
+                          CatalogRow.error_count == 0)
+    order = [CatalogRow.row_number]
+    if show == "all":  # errors first, so a long file shows its problems on page 1
+        order = [CatalogRow.dropped, (CatalogRow.error_count > 0).desc(), CatalogRow.row_number]
+    page = db.paginate(base.order_by(*order), per_page=PER_PAGE, max_per_page=PER_PAGE,
+                       error_out=False)
+    existing_ids = [r.course_id for r in page.items if r.course_id]
+    existing = {c.id: c for c in db.session.scalars(
+        select(Course).where(Course.id.in_(existing_ids)))} if existing_ids else {}
+    missing = []
+    missing_count = 0
+    if catalog.status == "draft":
+        matched = select(CatalogRow.course_id).where(
+            CatalogRow.catalog_id == catalog.id, CatalogRow.dropped.is_(False),
+            CatalogRow.course_id.is_not(None))
+        missing_q = select(Course).where(Course.provider_id == catalog.provider_id,
+                                         Course.id.not_in(matched))
+        missing_count = db.session.scalar(
+            select(func.count()).select_from(missing_q.subquery())) or 0
+        missing = db.session.scalars(missing_q.order_by(Course.title).limit(50)).all()
+    else:
+        missing_count = (catalog.summary or {}).get("missing", 0)
+    chart = bar_chart([
+        ("New", counts["new"], "new"), ("Changed", counts["changed"], "changed"),
+        ("Unchanged", counts["unchanged"], "unchanged"), ("With errors", counts["errors"], "errors"),
+        ("Dropped", counts["dropped"], "dropped"), ("Missing from file", missing_count, "missing"),
+    ])
+    rows = [(r, suggestion_view(r.suggestion), highlight(r.data.get("title") or "",
+                                                          r.suggestion)) for r in page.items]
+    can_edit = current_user.role == "provider" and catalog.status == "draft"
     return render_template(
-        "provider/index.html", provider=provider, catalogs=catalogs, courses=courses
+        "provider/preview.html", catalog=catalog, page=page, rows=rows, counts=counts,
+        show=show, filters=ROW_FILTERS, chart=chart, existing=existing, missing=missing,
+        missing_count=missing_count, can_edit=can_edit, action_form=ActionForm(),
+        blocking=counts["errors"], proposal_form=ProposalForm(),
     )
+
+
+@bp.post("/catalogs/<int:catalog_id>/rows")
+@roles_required("provider")
+def drop_rows(catalog_id: int):
+    catalog = _draft(catalog_id)
+    form = ActionForm()
+    if catalog is not None and form.validate_on_submit():
+        action = request.form.get("action")
+        if action == "drop-errors":
+            ids = db.session.scalars(select(CatalogRow.id).where(
+                CatalogRow.catalog_id == catalog.id, CatalogRow.error_count > 0,
+                CatalogRow.dropped.is_(False))).all()
+        else:
+            ids = [int(x) for x in request.form.getlist("row") if x.isdigit()]
+        n = submissions.set_dropped(db.session, catalog, ids, action != "restore")
+        db.session.commit()
+        flash(f"{n} row(s) {'restored' if action == 'restore' else 'dropped'}.", "success")
+    return redirect(url_for("provider.preview", catalog_id=catalog_id,
+                            show=request.form.get("show", "all")))
+
+
+@bp.post("/catalogs/<int:catalog_id>/rows/<int:row_id>/proposal")
+@roles_required("provider")
+def proposal(catalog_id: int, row_id: int):
+    catalog = _draft(catalog_id)
+    form = ProposalForm()
+    if catalog is not None and form.validate_on_submit():
+        row = db.session.get(CatalogRow, row_id)
+        if row is None or row.catalog_id != catalog.id:
+            abort(404)
+        submissions.set_proposal(db.session, catalog, row, form.area_hours.data or "",
+                                 form.topics.data or "", _cell_limit())
+        db.session.commit()
+        flash(f"Row {row.row_number}: your proposed categories were saved.", "success")
+    elif catalog is not None:
+        flash("The proposal was not saved: " + "; ".join(
+            e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("provider.preview", catalog_id=catalog_id,
+                            show=request.form.get("show", "all"), page=request.form.get("page")))
+
+
+@bp.post("/catalogs/<int:catalog_id>/confirm")
+@roles_required("provider")
+def confirm(catalog_id: int):
+    catalog = _catalog(catalog_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    if catalog.status != "draft":
+        flash("This catalog was already imported; nothing changed.", "info")
+        return redirect(url_for("provider.preview", catalog_id=catalog.id))
+    try:
+        summary = submissions.confirm_submission(db.session, catalog, current_user, _cell_limit())
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("provider.preview", catalog_id=catalog_id, show="errors"))
+    db.session.commit()
+    flash(f"Imported: {summary['created']} new, {summary['updated']} changed (sent to review), "
+          f"{summary['unchanged']} unchanged.", "success")
+    return redirect(url_for("provider.preview", catalog_id=catalog.id))
+
+
+@bp.post("/catalogs/<int:catalog_id>/discard")
+@roles_required("provider")
+def discard(catalog_id: int):
+    catalog = _draft(catalog_id)
+    if catalog is not None and ActionForm().validate_on_submit():
+        catalog.status = "discarded"
+        db.session.commit()
+        flash("The upload was discarded; nothing was imported.", "info")
+    return redirect(url_for("provider.index"))
+
+
+# -- one course at a time -----------------------------------------------------------------------
+
+
+def _course_form_for(course: Course | None):
+    jurisdiction = default_jurisdiction(db.session)
+    ctx = load_context(db.session, jurisdiction, _cell_limit())
+    areas = sorted(ctx.areas.values(), key=lambda c: c.sort_order)
+    topics = sorted(ctx.topics.values(), key=lambda c: c.sort_order)
+    form_class = course_form(areas, topics)
+    form = form_class()
+    if course is not None and request.method == "GET":
+        form.title.data = course.title
+        form.provider_code.data = course.provider_code or ""
+        form.hours.data = format(course.hours.normalize(), "f")
+        form.delivery.data = course.delivery
+        form.description.data = course.description
+        form.objectives.data = course.objectives
+        form.url.data = course.url
+        proposed = [c for c in course.categories if c.source == "proposed"]
+        form.topics.data = [c.category.slug for c in proposed if c.category.kind != "area"]
+        for c in proposed:
+            if c.category.kind == "area" and c.hours is not None:
+                getattr(form, f"area__{c.category.slug}").data = format(c.hours.normalize(), "f")
+    return form, areas
+
+
+def _course_page(course: Course | None):
+    provider = _own_provider()
+    form, areas = _course_form_for(course)
+    if form.validate_on_submit():
+        raw = {
+            "title": form.title.data or "", "provider_code": (form.provider_code.data or "").strip(),
+            "hours": (form.hours.data or "").strip(), "delivery": form.delivery.data or "",
+            "description": (form.description.data or "").strip(),
+            "objectives": (form.objectives.data or "").strip(), "url": (form.url.data or "").strip(),
+            "area_hours": ";".join(
+                f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}" for a in areas
+                if (getattr(form, f"area__{a.slug}").data or "").strip()),
+            "topics": ";".join(form.topics.data or []),
+        }
+        try:
+            saved, change = submissions.save_course(db.session, provider, course, raw,
+                                                    current_user, _cell_limit())
+        except Invalid as exc:
+            db.session.rollback()
+            for detail in exc.details:
+                name = detail.get("field")
+                target = getattr(form, name, None) if name != "area_hours" else None
+                if target is not None and hasattr(target, "errors"):
+                    target.errors = [*target.errors, detail["message"]]
+                else:
+                    flash(detail["message"], "error")
+        else:
+            db.session.commit()
+            messages = {"new": "Course saved and sent to POST for review.",
+                        "changed": "Changes saved; the course goes back to POST for review.",
+                        "unchanged": "Nothing changed."}
+            flash(messages[change], "success" if change != "unchanged" else "info")
+            return redirect(url_for("provider.edit_course", course_id=saved.id))
+    suggestion = course_suggestion_view(course) if course is not None else None
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("provider/course_form.html", form=form, course=course, areas=areas,
+                           suggestion=suggestion), status
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+@roles_required("provider")
+def new_course():
+    return _course_page(None)
+
+
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@roles_required("provider")
+def edit_course(course_id: int):
+    course = db.session.scalar(select(Course).where(Course.id == course_id).options(
+        selectinload(Course.categories).selectinload(CourseCategory.category)))
+    if course is None:
+        abort(404)
+    check_provider_access(course.provider_id)
+    return _course_page(course)
+
+
+@bp.get("/suggest")
+@roles_required("provider")
+def suggest():
+    """Live suggestion for the course form: the engine's areas and topics with evidence."""
+    title = (request.args.get("title") or "").strip()[:500]
+    if len(title) < 3:
+        return jsonify({"title": title, "areas": [], "topics": [], "segments": []})
+    hours = request.args.get("hours") or None
+    try:
+        hours = str(Decimal(hours)) if hours else None
+    except ArithmeticError:
+        hours = None
+    delivery = request.args.get("delivery") or None
+    values = {"title": title, "hours": hours, "delivery": delivery,
+              "description": (request.args.get("description") or "")[:5000]}
+    engine = get_engine(db.session, default_jurisdiction(db.session))
+    result = engine.suggest_many([course_input(values)])[0].to_dict()
+    view = suggestion_view(result)
+    return jsonify({
+        "title": title,
+        "areas": view["areas"],
+        "topics": view["topics"],
+        "flags": result.get("flags", []),
+        "segments": [{"text": t, "mark": m} for t, m in highlight(title, result)],
+    })

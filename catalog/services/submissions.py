@@ -78,7 +78,7 @@ def prepare(session, provider, jurisdiction, table: Table, column_map: dict, ctx
     if preview:
         titles = dict(session.execute(
             select(Course.id, Course.title).where(Course.provider_id == provider.id)
-        ).tuples().all())
+        ).all())
         near_duplicates(rows, titles)
     return rows, existing
 
@@ -104,8 +104,10 @@ def import_table(session, provider, table: Table, *, dry_run: bool = False, user
         "unchanged": sum(r.change == "unchanged" for r in rows), "missing": len(missing),
     }
     if errors:
-        raise Invalid(f"{len(errors)} problem(s) in {len({e['row'] for e in errors})} row(s); "
+        exc = Invalid(f"{len(errors)} problem(s) in {len({e['row'] for e in errors})} row(s); "
                       "nothing was imported.", errors)
+        exc.report = report  # the API answers 422 with the same counts as a 201
+        raise exc
     if dry_run:
         return report
     catalog = CatalogSubmission(provider_id=provider.id, uploaded_by_id=getattr(user, "id", None),
@@ -201,7 +203,7 @@ def refresh(session, catalog: CatalogSubmission, max_cell_chars: int = 5000, *,
     if resuggest:
         suggest_rows(session, jurisdiction, list(prepared.values()))
         titles = dict(session.execute(select(Course.id, Course.title).where(
-            Course.provider_id == catalog.provider_id)).tuples().all())
+            Course.provider_id == catalog.provider_id)).all())
         near_duplicates(live, titles)
     for s in stored:
         p = prepared[s.id]
@@ -279,3 +281,53 @@ def confirm_submission(session, catalog: CatalogSubmission, user, max_cell_chars
                  user=user, after=catalog.summary)
     session.flush()
     return catalog.summary
+
+
+def save_course(session, provider, course, raw: dict, user, max_cell_chars: int = 5000):
+    """Create or edit one course from form texts with the same rules as a catalog row.
+
+    Returns (course, change) with change new | changed | unchanged; a changed course goes back
+    to review (pending) with a fresh suggestion. Raises Invalid with [{field, message}].
+    """
+    from catalog.services.courses import content_hash, normalise_title
+    from catalog.services.importing import course_fields, parse_fields
+
+    jurisdiction = default_jurisdiction(session)
+    ctx = load_context(session, jurisdiction, max_cell_chars)
+    values, errors = parse_fields(raw, ctx)
+    row = PreparedRow(0, values, [{"row": None, **e} for e in errors])
+    if not errors:
+        others = select(Course).where(Course.provider_id == provider.id)
+        if course is not None:
+            others = others.where(Course.id != course.id)
+        key = normalise_title(values["title"])
+        if session.scalar(others.where(Course.normalised_title == key).limit(1)):
+            row.errors.append({"row": None, "field": "title",
+                               "message": "You already have a course with this title."})
+        code = values.get("provider_code")
+        if code and session.scalar(others.where(func.lower(Course.provider_code)
+                                                == code.lower()).limit(1)):
+            row.errors.append({"row": None, "field": "provider_code",
+                               "message": "You already have a course with this code."})
+    if row.errors:
+        raise Invalid("Please correct the marked fields.", row.errors)
+    if course is None:
+        row.change = "new"
+    else:
+        row.course_id = course.id
+        existing = {e.id: e for e in load_existing(session, provider.id)}[course.id]
+        proposal_same = (dict(values.get("area_hours") or {}) == existing.proposed.get("areas", {})
+                         and sorted(values.get("topics") or [])
+                         == sorted(existing.proposed.get("topics", [])))
+        same = existing.content_hash == content_hash(course_fields(values)) and proposal_same
+        row.change = "unchanged" if same else "changed"
+    if row.change == "unchanged":
+        return course, "unchanged"
+    if course is not None and not (values.get("area_hours") or values.get("topics")):
+        # the form shows every proposal, so an empty one means "withdraw my proposal"
+        course.categories[:] = [c for c in course.categories if c.source != "proposed"]
+        session.flush()
+    suggest_rows(session, jurisdiction, [row])
+    write_rows(session, provider, jurisdiction, [row], ctx, user=user)
+    saved = session.get(Course, row.course_id)
+    return saved, row.change
