@@ -95,6 +95,8 @@ def post_catalog():
                    for d in exc.details if isinstance(d, dict)]
         body = _body(getattr(exc, "report", None), dry_run=dry_run, errors=details or [
             {"row": None, "field": "file", "message": exc.message}])
+        if not dry_run:  # nothing was written, so nothing was created or updated
+            body.update(created=0, updated=0, unchanged=0)
         body["error"] = exc.message
         body["details"] = body["errors"]
         return jsonify(body), 422

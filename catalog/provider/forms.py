@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from catalog.services.catalog_files import FIELD_LABELS, FIELDS, REQUIRED_FIELDS
@@ -34,8 +35,8 @@ class ProposalForm(FlaskForm):
 
 def column_map_form(headers: list[str], current: dict):
     """A form with one select per catalog field, offering the file's columns."""
-    choices = [("", "— not in the file —")] + [
-        (str(i), h or f"(column {i + 1}, no name)") for i, h in enumerate(headers)
+    choices = [SelectChoice("", "— not in the file —")] + [
+        SelectChoice(str(i), h or f"(column {i + 1}, no name)") for i, h in enumerate(headers)
     ]
 
     class ColumnMapForm(FlaskForm):
@@ -56,6 +57,8 @@ class MultiCheckboxField(SelectMultipleField):
 def course_form(areas: list, topics: list):
     """The single-course form, with one hours box per area and a checkbox per topic."""
 
+    topic_choices = [SelectChoice(c.slug, c.name) for c in topics]
+
     class CourseForm(FlaskForm):
         title = StringField("Course title", validators=[Length(max=500)])
         provider_code = StringField("Your course code", validators=[Optional(), Length(max=64)],
@@ -64,13 +67,15 @@ def course_form(areas: list, topics: list):
         hours = StringField("Hours", description="Total contact hours, in quarter hours "
                             "(e.g. 1, 1.5, 2.25).")
         delivery = SelectField("Delivery", choices=[
-            ("in-person", "In person (classroom or range)"), ("online", "Online, self-paced"),
-            ("live-virtual", "Live virtual (webinar)"), ("blended", "Blended")])
+            SelectChoice("in-person", "In person (classroom or range)"),
+            SelectChoice("online", "Online, self-paced"),
+            SelectChoice("live-virtual", "Live virtual (webinar)"),
+            SelectChoice("blended", "Blended")])
         description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
         objectives = TextAreaField("Learning objectives", validators=[Optional(), Length(max=5000)])
         url = StringField("Web address", validators=[Optional(), Length(max=1000)])
         topics = MultiCheckboxField("Mandated topics you propose",
-                                    choices=[(c.slug, c.name) for c in topics])
+                                    choices=topic_choices)
 
     for area in areas:
         setattr(CourseForm, f"area__{area.slug}", StringField(

@@ -319,7 +319,7 @@ def _json_cell(key: str, value) -> str:
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
         # [{"slug": "legal-studies", "hours": 1}, ...]
         return ";".join(f"{v.get('slug', '')}:{_cell_text(v.get('hours'))}" for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
         return ";".join(f"{k}:{_cell_text(v)}" for k, v in value.items())
     raise ValueError(key)
 

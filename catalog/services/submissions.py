@@ -186,7 +186,7 @@ def refresh(session, catalog: CatalogSubmission, max_cell_chars: int = 5000, *,
     jurisdiction = default_jurisdiction(session)
     ctx = load_context(session, jurisdiction, max_cell_chars)
     query = select(CatalogRow).where(CatalogRow.catalog_id == catalog.id).order_by(
-        CatalogRow.row_number)
+        CatalogRow.row_number).execution_options(populate_existing=True)
     if not resuggest:
         query = query.options(defer(CatalogRow.suggestion))
     stored = session.scalars(query).all()
@@ -223,7 +223,7 @@ def set_dropped(session, catalog: CatalogSubmission, row_ids: list[int], dropped
         update(CatalogRow)
         .where(CatalogRow.catalog_id == catalog.id, CatalogRow.id.in_(row_ids))
         .values(dropped=dropped)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     refresh(session, catalog)
     return result.rowcount
