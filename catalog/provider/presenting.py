@@ -39,8 +39,9 @@ def highlight(title: str, suggestion: dict | None) -> list[tuple[str, bool]]:
 
 
 def _evidence_texts(entry: dict) -> list[str]:
-    return [ev.get("text") or ev.get("phrase") or ev.get("kind", "") for ev in
-            entry.get("evidence", [])][:4]
+    texts = (ev.get("text") or ev.get("phrase") or ev.get("kind", "")
+             for ev in entry.get("evidence", []))
+    return list(dict.fromkeys(texts))[:4]  # two keywords on the same words read as one line
 
 
 def suggestion_view(suggestion: dict | None) -> dict:

@@ -37,6 +37,7 @@ from catalog.provider.presenting import (
     highlight,
     suggestion_view,
 )
+from catalog.security import late_write_lock
 from catalog.services import submissions
 from catalog.services.catalog_files import FIELD_LABELS, FIELDS, read_table
 from catalog.services.errors import Invalid
@@ -109,6 +110,7 @@ def index():
 
 @bp.route("/catalogs/new", methods=["GET", "POST"])
 @roles_required("provider")
+@late_write_lock
 def upload():
     provider = _own_provider()
     form = UploadForm()
@@ -136,6 +138,7 @@ def upload():
 
 @bp.route("/catalogs/<int:catalog_id>/columns", methods=["GET", "POST"])
 @roles_required("provider")
+@late_write_lock
 def columns(catalog_id: int):
     catalog = _draft(catalog_id)
     if catalog is None:
