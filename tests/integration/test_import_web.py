@@ -203,3 +203,27 @@ def test_course_form_new_edit_and_live_suggest(client, provider_a):
     assert {"text": "De-escalation", "mark": True} in live["segments"]
     assert client.get("/provider/suggest?title=" + "x" * 5000).status_code == 200
     assert "provider.js" in client.get("/provider/courses/new").get_data(as_text=True)
+
+
+def test_a_5000_row_upload_previews_page_by_page_and_confirms(client, provider_a):
+    """The size a large vendor sends: the preview shows 100 rows a page with the counts of all."""
+    subjects = ["Verbal De-escalation", "Legal Update", "Handgun Qualification", "Report Writing",
+                "Implicit Bias in Policing", "Crisis Intervention", "Search and Seizure"]
+    lines = ["Course #,Course Title,Length (hrs),Delivery Method"]
+    lines += [f"V-{i:05d},{subjects[i % len(subjects)]} part {i},{1 + i % 4},online"
+              for i in range(5000)]
+    response = upload(client, "\n".join(lines).encode())
+    assert response.status_code == 302
+    catalog = db.session.scalar(select(CatalogSubmission))
+    assert count(CatalogRow, CatalogRow.catalog_id == catalog.id) == 5000
+
+    first = client.get(f"/provider/catalogs/{catalog.id}")
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200
+    assert html.count('name="row" value=') == 100  # one page, not 5,000 rows
+    assert "New (5000)" in html and "Rows with errors (0)" in html
+    last = client.get(f"/provider/catalogs/{catalog.id}?page=50").get_data(as_text=True)
+    assert "part 4999" in last and "part 0<" not in last
+
+    client.post(f"/provider/catalogs/{catalog.id}/confirm")
+    assert count(Course, Course.provider_id == provider_a.id) == 5000
