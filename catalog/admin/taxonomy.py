@@ -1,8 +1,9 @@
 """Taxonomy edits by staff: preview their effect on pending suggestions, apply, re-suggest.
 
-A change is a small dict ({"op": "add-keyword", "category", "weight", "phrase"} and friends). The
-preview runs the engine over the pending courses with the current taxonomy and with the edited
-one and lists the courses whose top area or topics would change. Functions flush, never commit.
+A change is a small dict ({"op": "add-keyword", "category", "weight", "phrase"} and friends;
+"add-category" and "remove-category" add or delete a whole area or topic). The preview runs the
+engine over the pending courses with the current taxonomy and with the edited one and lists the
+courses whose top area or topics would change. Functions flush, never commit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
+from catalog.admin import categories
 from catalog.models import Abbreviation, Category, Course, CourseCategory, Jurisdiction, Keyword
 from catalog.services import audit
 from catalog.services.errors import Invalid
@@ -38,6 +40,10 @@ RESUGGEST_BATCH = 500
 
 def describe(change: dict) -> str:
     op = change["op"]
+    if op == "add-category":
+        return f"Add {change['kind']} “{change['name']}” ({change['slug']})"
+    if op == "remove-category":
+        return f"Delete {change['kind']} “{change['name']}” ({change['category']})"
     if op in ("add-keyword", "remove-keyword"):
         verb = "Add" if op == "add-keyword" else "Remove"
         return f"{verb} {change['weight']} phrase “{change['phrase']}” of {change['category']}"
@@ -58,6 +64,10 @@ def apply_to_dict(tax: dict, change: dict) -> dict:
                     phrases.append(change["phrase"])
                 elif op == "remove-keyword" and change["phrase"] in phrases:
                     phrases.remove(change["phrase"])
+    elif op == "add-category":
+        tax["categories"].append(categories.as_engine_dict(change))
+    elif op == "remove-category":
+        tax["categories"] = [c for c in tax["categories"] if c["slug"] != change["category"]]
     elif op == "add-abbreviation":
         tax["abbreviations"][change["abbreviation"]] = change["expansion"]
     elif op == "remove-abbreviation":
@@ -95,6 +105,8 @@ def pending_courses(session, jurisdiction: Jurisdiction) -> list[Course]:
 
 def preview(session, jurisdiction: Jurisdiction, change: dict) -> list[PreviewRow]:
     """Pending courses whose suggested top area, topics or confidence the change would alter."""
+    if change["op"] == "remove-category":
+        categories.refuse_if_used(session, jurisdiction, change["category"])
     courses = pending_courses(session, jurisdiction)
     if not courses:
         return []
@@ -125,6 +137,20 @@ def preview(session, jurisdiction: Jurisdiction, change: dict) -> list[PreviewRo
 
 def apply_change(session, jurisdiction: Jurisdiction, change: dict, user) -> None:
     """Write the change, audit it; the caller re-suggests and commits."""
+    op = change["op"]
+    if op == "add-category":
+        categories.add_category(session, jurisdiction, change, user, describe(change))
+    elif op == "remove-category":
+        categories.remove_category(
+            session, jurisdiction, change["category"], user, describe(change)
+        )
+    else:
+        _apply_phrase_change(session, jurisdiction, change, user)
+    session.flush()
+    session.expire_all()
+
+
+def _apply_phrase_change(session, jurisdiction: Jurisdiction, change: dict, user) -> None:
     op = change["op"]
     if op in ("add-keyword", "remove-keyword"):
         category = session.scalar(
@@ -183,8 +209,6 @@ def apply_change(session, jurisdiction: Jurisdiction, change: dict, user) -> Non
         after=dict(change),
         note=describe(change),
     )
-    session.flush()
-    session.expire_all()
 
 
 def resuggest_pending(session, jurisdiction: Jurisdiction) -> int:
