@@ -8,11 +8,13 @@ from wtforms import (
     DateField,
     DecimalField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from catalog.models import KEYWORD_WEIGHTS, PROVIDER_KINDS, ROLES
@@ -24,6 +26,46 @@ SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Lower-case letters, digits
 class CategoryForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+
+
+class NewCategoryForm(FlaskForm):
+    """A new area or topic. The rules that need the database (unique slug, an existing default
+    area, topic-only settings) are checked by catalog.admin.categories.category_problems."""
+
+    slug = StringField(
+        "Slug",
+        validators=[
+            DataRequired(message="Enter a slug, e.g. crisis-intervention."),
+            Length(max=64),
+        ],
+        description="Lower-case words joined by hyphens; used in links and files, kept for good.",
+    )
+    name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=120)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice("", "Choose…"),
+            SelectChoice("area", "Area: the course hours are split among the areas"),
+            SelectChoice("topic", "Topic: a designation counted inside the hours"),
+        ],
+        validate_choice=False,
+    )
+    default_area = SelectField(
+        "Default area (topics only)",
+        choices=[SelectChoice("", "—")],
+        validate_choice=False,
+        description="The area a topic's hours usually count toward.",
+    )
+    live_only = BooleanField("Live delivery only (in person or blended; topics only)")
+    sort_order = IntegerField(
+        "Sort order",
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10_000, message="Enter a whole number from 0 to 10000."),
+        ],
+        description="Position in lists; leave empty to put it after the others of its kind.",
+    )
 
 
 class KeywordForm(FlaskForm):

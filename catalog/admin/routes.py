@@ -8,16 +8,18 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from catalog.admin import bp
+from catalog.admin import bp, categories
 from catalog.admin import taxonomy as tax
 from catalog.admin.forms import (
     AbbreviationForm,
     CategoryForm,
     ConfirmForm,
     KeywordForm,
+    NewCategoryForm,
     PasswordForm,
     ProviderForm,
     RequirementSetForm,
@@ -125,11 +127,63 @@ def category(category_id: int):
         form=form,
         keyword_form=KeywordForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
+        uses=categories.category_uses(db.session, category.jurisdiction, category),
     )
 
 
-def _preview_or_save(change: dict, step: str, back: str, hidden: dict):
-    """Show the preview page (step != save) or apply, re-suggest and commit (step == save)."""
+@bp.route("/categories/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_category():
+    jurisdiction = _jurisdiction()
+    form = NewCategoryForm()
+    form.default_area.choices = [SelectChoice("", "—")] + [
+        SelectChoice(c.slug, c.name) for c in jurisdiction.categories if c.kind == "area"
+    ]
+    if form.validate_on_submit():
+        change = {
+            "op": "add-category",
+            "slug": form.slug.data.strip(),
+            "kind": form.kind.data,
+            "name": " ".join(form.name.data.split()),
+            "description": (form.description.data or "").strip(),
+            "default_area": form.default_area.data or None,
+            "live_only": bool(form.live_only.data),
+            "sort_order": form.sort_order.data,
+        }
+        try:
+            tax.apply_change(db.session, jurisdiction, change, current_user)
+            jurisdiction = _jurisdiction()
+            count = tax.resuggest_pending(db.session, jurisdiction)
+            db.session.commit()
+        except Invalid as exc:
+            db.session.rollback()
+            for detail in exc.details or [{"field": "slug", "message": exc.message}]:
+                getattr(form, detail["field"], form.slug).errors.append(detail["message"])
+        except IntegrityError:  # created by someone else meanwhile (unique slug)
+            db.session.rollback()
+            form.slug.errors.append(f"The slug {change['slug']} is already used.")
+        else:
+            created = db.session.scalar(
+                select(Category).where(
+                    Category.jurisdiction_id == jurisdiction.id, Category.slug == change["slug"]
+                )
+            )
+            flash(
+                f"Created {created.kind} {created.name}. Add its phrases so the engine can "
+                f"suggest it. Re-suggested {count} pending courses.",
+                "success",
+            )
+            return redirect(url_for("admin.category", category_id=created.id))
+    return render_template("admin/new_category.html", form=form)
+
+
+def _preview_or_save(
+    change: dict, step: str, back: str, hidden: dict, done: str | None = None, label: str = ""
+):
+    """Show the preview page (step != save) or apply, re-suggest and commit (step == save).
+
+    A refused change goes back to `back`; a saved one to `done` (default `back`). `label` names
+    the preview's confirm button."""
     jurisdiction = _jurisdiction()
     if step != "save":
         try:
@@ -146,6 +200,7 @@ def _preview_or_save(change: dict, step: str, back: str, hidden: dict):
             action_url=request.path,
             back=back,
             categories={c.slug: c for c in jurisdiction.categories},
+            confirm_label=label or "Save the change",
         )
     try:
         tax.apply_change(db.session, jurisdiction, change, current_user)
@@ -157,7 +212,7 @@ def _preview_or_save(change: dict, step: str, back: str, hidden: dict):
         flash(exc.message, "error")
         return redirect(back)
     flash(f"Saved: {tax.describe(change)}. Re-suggested {count} pending courses.", "success")
-    return redirect(back)
+    return redirect(done or back)
 
 
 @bp.post("/categories/<int:category_id>/keywords")
@@ -178,6 +233,26 @@ def add_keyword(category_id: int):
     }
     return _preview_or_save(
         change, form.step.data, back, {"weight": form.weight.data, "phrase": phrase}
+    )
+
+
+@bp.post("/categories/<int:category_id>/delete")
+@roles_required("admin")
+def delete_category(category_id: int):
+    """Delete an unused category: a preview of the re-suggestion first, then step=save."""
+    category = _category(category_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired: reload the page and try again.")
+    change = {
+        "op": "remove-category",
+        "category": category.slug,
+        "kind": category.kind,
+        "name": category.name,
+    }
+    back = url_for("admin.category", category_id=category.id)
+    return _preview_or_save(
+        change, form.step.data, back, {}, done=url_for("admin.index"), label="Delete it"
     )
 
 

@@ -105,6 +105,10 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/admin/categories/<int:category_id>", "POST"): ("/admin/categories/{category}", ADMIN),
     ("/admin/categories/<int:category_id>/keywords", "POST"): (
         "/admin/categories/{category}/keywords", ADMIN),
+    ("/admin/categories/new", "GET"): ("/admin/categories/new", ADMIN),
+    ("/admin/categories/new", "POST"): ("/admin/categories/new", ADMIN),
+    ("/admin/categories/<int:category_id>/delete", "POST"): (
+        "/admin/categories/{category}/delete", ADMIN),
     ("/admin/keywords/<int:keyword_id>/delete", "POST"): ("/admin/keywords/{keyword}/delete", ADMIN),
     ("/admin/abbreviations", "GET"): ("/admin/abbreviations", ADMIN),
     ("/admin/abbreviations", "POST"): ("/admin/abbreviations", ADMIN),
