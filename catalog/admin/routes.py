@@ -174,17 +174,30 @@ def new_category():
                 "success",
             )
             return redirect(url_for("admin.category", category_id=created.id))
-    return render_template("admin/new_category.html", form=form)
+    return render_template("admin/new_category.html", form=form, jurisdiction=jurisdiction)
 
 
 def _preview_or_save(
-    change: dict, step: str, back: str, hidden: dict, done: str | None = None, label: str = ""
+    change: dict,
+    step: str,
+    back: str,
+    hidden: dict,
+    done: str | None = None,
+    label: str = "",
+    jurisdiction_id: int | None = None,
 ):
     """Show the preview page (step != save) or apply, re-suggest and commit (step == save).
 
     A refused change goes back to `back`; a saved one to `done` (default `back`). `label` names
-    the preview's confirm button."""
-    jurisdiction = _jurisdiction()
+    the preview's confirm button. The change applies to the jurisdiction `jurisdiction_id` (the
+    edited category's: the index lists every jurisdiction's), else to the one the site serves."""
+
+    def _target() -> Jurisdiction:
+        if jurisdiction_id is None:
+            return _jurisdiction()
+        return db.session.get(Jurisdiction, jurisdiction_id)
+
+    jurisdiction = _target()
     if step != "save":
         try:
             rows = tax.preview(db.session, jurisdiction, change)
@@ -204,7 +217,7 @@ def _preview_or_save(
         )
     try:
         tax.apply_change(db.session, jurisdiction, change, current_user)
-        jurisdiction = _jurisdiction()
+        jurisdiction = _target()
         count = tax.resuggest_pending(db.session, jurisdiction)
         db.session.commit()
     except Invalid as exc:
@@ -232,7 +245,11 @@ def add_keyword(category_id: int):
         "phrase": phrase,
     }
     return _preview_or_save(
-        change, form.step.data, back, {"weight": form.weight.data, "phrase": phrase}
+        change,
+        form.step.data,
+        back,
+        {"weight": form.weight.data, "phrase": phrase},
+        jurisdiction_id=category.jurisdiction_id,
     )
 
 
@@ -252,7 +269,13 @@ def delete_category(category_id: int):
     }
     back = url_for("admin.category", category_id=category.id)
     return _preview_or_save(
-        change, form.step.data, back, {}, done=url_for("admin.index"), label="Delete it"
+        change,
+        form.step.data,
+        back,
+        {},
+        done=url_for("admin.index"),
+        label="Delete it",
+        jurisdiction_id=category.jurisdiction_id,
     )
 
 
@@ -272,7 +295,9 @@ def delete_keyword(keyword_id: int):
         "phrase": keyword.phrase,
     }
     back = url_for("admin.category", category_id=keyword.category_id)
-    return _preview_or_save(change, form.step.data, back, {})
+    return _preview_or_save(
+        change, form.step.data, back, {}, jurisdiction_id=keyword.category.jurisdiction_id
+    )
 
 
 @bp.get("/abbreviations")

@@ -464,3 +464,34 @@ def test_a_new_category_can_be_used_in_a_decision_and_then_blocks_deletion(
     decided = {c.category.slug for c in db.session.get(Course, course.id).category_rows("decided")}
     assert data["slug"] in decided
     assert "1 approved course counts toward it" in _refused(client, category, "save")
+
+
+def test_edits_apply_to_the_category_s_own_jurisdiction(client, login, users, taxonomy):
+    """The index lists every jurisdiction: a phrase or a deletion on another one's category must
+    not land on the served jurisdiction's category of the same slug."""
+    from catalog.models import Jurisdiction
+
+    other = Jurisdiction(code="XX", name="Elsewhere", settings={"fallback_area": "general"})
+    general = Category(jurisdiction=other, slug="general", kind="area", name="General")
+    twin = Category(jurisdiction=other, slug="legal-studies", kind="area", name="Law")
+    db.session.add_all([other, general, twin])
+    db.session.commit()
+    login(users["admin"])
+    client.post(
+        f"/admin/categories/{twin.id}/keywords",
+        data={"weight": "strong", "phrase": "statute review", "step": "save"},
+    )
+    db.session.expire_all()
+    assert [k.phrase for k in db.session.get(Category, twin.id).keywords] == ["statute review"]
+    missouri = db.session.scalar(
+        select(Category).where(
+            Category.jurisdiction_id == taxonomy.id, Category.slug == "legal-studies"
+        )
+    )
+    assert "statute review" not in missouri.phrases("strong")
+    done = client.post(f"/admin/categories/{twin.id}/delete", data={"step": "save"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Category, twin.id) is None
+    assert db.session.get(Category, missouri.id) is not None
+    assert _actions() == ["add-keyword", "category-delete"]
