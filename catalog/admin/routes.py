@@ -224,6 +224,10 @@ def _preview_or_save(
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(back)
+    except IntegrityError:  # a row saved meanwhile now needs what the change removes, or clashes
+        db.session.rollback()
+        flash("Someone changed this meanwhile: nothing was saved. Reload and try again.", "error")
+        return redirect(back)
     flash(f"Saved: {tax.describe(change)}. Re-suggested {count} pending courses.", "success")
     return redirect(done or back)
 

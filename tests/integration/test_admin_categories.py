@@ -495,3 +495,26 @@ def test_edits_apply_to_the_category_s_own_jurisdiction(client, login, users, ta
     assert db.session.get(Category, twin.id) is None
     assert db.session.get(Category, missouri.id) is not None
     assert _actions() == ["add-keyword", "category-delete"]
+
+
+def test_the_database_refuses_a_delete_the_checks_missed(
+    client, login, users, taxonomy, make_course, monkeypatch
+):
+    """A decision saved between the check and the delete: the foreign key (enforced on SQLite
+    too) refuses it, and the page says so instead of failing."""
+    from catalog.admin import categories
+
+    login(users["admin"])
+    client.post("/admin/categories/new", data=TOPIC)
+    topic = _category("crisis-intervention")
+    _decide(make_course("Crisis Course", hours="2"), topic)
+    monkeypatch.setattr(categories, "category_uses", lambda *args: [])
+    before = _fingerprint()
+    response = client.post(
+        f"/admin/categories/{topic.id}/delete", data={"step": "save"}, follow_redirects=True
+    )
+    assert response.request.path == f"/admin/categories/{topic.id}"
+    assert "Someone changed this meanwhile: nothing was saved." in _text(response)
+    db.session.expire_all()
+    assert _fingerprint() == before
+    assert _category("crisis-intervention") is not None
