@@ -4,8 +4,9 @@
 course with its provider, hours, delivery and decided category ids (",3,7,"), so every filter is a
 test on that row, never a join per matching course. A page is one statement: the ids of the page
 (filtered, ordered, LIMIT/OFFSET) chosen in a subquery, and only those rows joined to courses and
-providers and highlighted. The one rule of publication (`published_sql`) is applied both through
-`sp.until >= :today` and again on the courses rows that are returned.
+providers and highlighted (looked up by id, not by running the text match again). The one rule of
+publication (`published_sql`) is applied both through `sp.until >= :today` and again on the
+courses rows that are returned.
 """
 
 from __future__ import annotations
@@ -138,16 +139,21 @@ def order_sql(sql: Sql, sort: str) -> str:
     return ORDER_BY.get(sort, ORDER_BY["title"])
 
 
-def _ids_sql(sql: Sql, order: str, *, paged: bool) -> str:
+def _ids_sql(sql: Sql, order: str, *, paged: bool, rank: bool = False) -> str:
     """Ids of the matching published courses in `order`; courses is joined only when the order
-    needs its columns (relevance does not)."""
+    needs its columns (relevance does not). With `rank`, the relevance is selected too, as
+    `page_rank`, so that the page can be put in order without computing it again."""
     order = order.replace("c.id", "sp.course_id")
+    columns = "sp.course_id"
+    if rank:
+        columns += f", {sql.match.rank_sql} AS page_rank"
+        order = order.replace(sql.match.rank_sql, "page_rank")
     join = ""
     if "c." in order:
         kind = "CROSS JOIN" if sql.dialect == "sqlite" else "JOIN"
         join = f" {kind} courses c ON c.id = sp.course_id"
     limit = " LIMIT :limit OFFSET :offset" if paged else ""
-    return f"SELECT sp.course_id FROM {sql.source}{join} WHERE {sql.where} ORDER BY {order}{limit}"
+    return f"SELECT {columns} FROM {sql.source}{join} WHERE {sql.where} ORDER BY {order}{limit}"
 
 
 COLUMNS = (
@@ -157,19 +163,22 @@ COLUMNS = (
 
 
 def page_rows(session, sql: Sql, *, sort: str, limit: int, offset: int, marked: bool) -> list[dict]:
-    """One page of courses (dicts, categories not attached yet), in one statement: the page's ids
-    are chosen by the subquery; only those rows are read in full and highlighted."""
+    """One page of courses (dicts, categories not attached yet), in one statement: the subquery
+    chooses the page's ids (and, by relevance, their rank); only those rows are then read in
+    full and highlighted."""
     order = order_sql(sql, sort)
     match = sql.match
-    extra, source, where, id_sql = "", "courses c", "TRUE", "c.id"
+    ranked = match is not None and sort == "relevance"
+    extra, join, where = "", "JOIN courses c ON c.id = page.course_id", "TRUE"
     if match is not None:
-        source, where, id_sql = match.detail_from, match.detail_where, match.detail_id
+        join, where = match.detail_join, match.detail_where
         if marked:
             extra = f", {match.title_sql}, {match.snippet_sql}"
     statement = (
-        f"SELECT {COLUMNS}{extra} FROM {source} JOIN providers p ON p.id = c.provider_id "
-        f"WHERE {where} AND {id_sql} IN ({_ids_sql(sql, order, paged=True)}) AND "
-        f"{' AND '.join(published_sql())} ORDER BY {order}"
+        f"SELECT {COLUMNS}{extra} FROM ({_ids_sql(sql, order, paged=True, rank=ranked)}) page "
+        f"{join} JOIN providers p ON p.id = c.provider_id "
+        f"WHERE {where} AND {' AND '.join(published_sql())} "
+        f"ORDER BY {'page.page_rank, c.id' if ranked else order}"
     )
     result = session.execute(
         sql.statement(statement), {**sql.params, "limit": limit, "offset": offset}

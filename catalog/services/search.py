@@ -113,22 +113,20 @@ class Match:
 
     Filtering and counting run over `search_published sp` (publishing_sql.py): `from_sql` replaces
     it in the FROM clause and `where_sql` must be ANDed in. `rank_sql` sorts best first when
-    ascending. The page's own rows come from `detail_from`, which replaces `courses c` (still
-    aliased c), with `detail_where` ANDed in; there `title_sql`/`snippet_sql` give marked-up text
-    (HL_START/HL_END around matched words; render with `marked()`) and `rank_sql` is valid too, so
-    highlighting runs for the page's rows only. `params` are the bound values."""
+    ascending. The page's own rows start from its ids (`page.course_id`, already chosen and
+    ordered): `detail_join` follows them to `courses c` (and to the text index where highlighting
+    needs it), with `detail_where` ANDed in; there `title_sql`/`snippet_sql` give marked-up text
+    (HL_START/HL_END around matched words; render with `marked()`), so highlighting runs for the
+    page's rows only. `params` are the bound values."""
 
     from_sql: str
     where_sql: str
     rank_sql: str
-    detail_from: str
-    detail_where: str
     title_sql: str
     snippet_sql: str
     params: dict = field(default_factory=dict)
-    # The page's ids are tested on this: SQLite's "+rowid" keeps the test out of FTS5's own index
-    # (which would re-run the MATCH per id) and before the join to courses.
-    detail_id: str = "c.id"
+    detail_join: str = "JOIN courses c ON c.id = page.course_id"
+    detail_where: str = "TRUE"
 
 
 def match(dialect: str, query: TextQuery, *, fuzzy: bool = False) -> Match | None:
@@ -148,25 +146,25 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
         from_sql="courses_fts CROSS JOIN search_published sp ON sp.course_id = courses_fts.rowid",
         where_sql="courses_fts MATCH :fts_query",
         rank_sql=_BM25,
-        detail_from="courses_fts CROSS JOIN courses c ON c.id = courses_fts.rowid",
-        detail_where="courses_fts MATCH :fts_query",
         title_sql="highlight(courses_fts, 0, char(1), char(2))",
         snippet_sql="snippet(courses_fts, 1, char(1), char(2), '…', 28)",
         params={"fts_query": expression},
-        detail_id="+courses_fts.rowid",
+        # highlight() needs the MATCH; with the page's rowid as an equality on the inner side of
+        # the join, FTS5 looks each of the page's rows up (microseconds) instead of re-running the
+        # whole match and testing every matching row against the page's ids.
+        detail_join="CROSS JOIN courses_fts ON courses_fts.rowid = page.course_id "
+        "CROSS JOIN courses c ON c.id = page.course_id",
+        detail_where="courses_fts MATCH :fts_query",
     )
 
 
 def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
     from_sql = "search_courses s JOIN search_published sp ON sp.course_id = s.course_id"
-    detail_from = "courses c JOIN search_courses s ON s.course_id = c.id"
     if fuzzy:
         return Match(
             from_sql=from_sql,
             where_sql=":trgm_query <% s.title",
             rank_sql="(1 - word_similarity(:trgm_query, s.title))",
-            detail_from=detail_from,
-            detail_where="TRUE",
             title_sql="c.title",
             snippet_sql="left(c.description, 200)",
             params={"trgm_query": query.plain()},
@@ -188,8 +186,6 @@ def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
         from_sql=from_sql,
         where_sql=f"s.doc @@ {tsq}",
         rank_sql=f"(-ts_rank(s.doc, {tsq}))",
-        detail_from=detail_from,
-        detail_where="TRUE",
         title_sql=f"ts_headline('english', c.title, {tsq}, :hl_title)",
         snippet_sql=f"ts_headline('english', c.description, {tsq}, :hl_snippet)",
         params=params,
