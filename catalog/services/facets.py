@@ -62,7 +62,12 @@ def count(session, sql, query, taxonomy, provider_ids: list[int]) -> tuple[int, 
 
 
 def tally(groups, query, taxonomy, provider_ids: list[int]) -> tuple[int, dict[str, dict]]:
-    """Sum (provider_id, facets key, n) groups into the total and per-facet counts."""
+    """Sum (provider_id, facets key, n) groups into the total and per-facet counts.
+
+    A group that passes every filter counts everywhere; one that fails a single filter counts
+    only in that facet (whose own filter is left out); one that fails two counts nowhere. The
+    groups are first summed per key (a few dozen), and only those sums are split into areas,
+    topics, hours and delivery."""
     areas = taxonomy.by_slug("area")
     topics = taxonomy.by_slug("topic")
     area_ids = {r[0] for r in areas.values()}
@@ -73,44 +78,61 @@ def tally(groups, query, taxonomy, provider_ids: list[int]) -> tuple[int, dict[s
     want_delivery = set(query.deliveries)
     want_providers = set(provider_ids) if query.providers else set()
 
-    total = 0
-    counts: dict[str, dict] = {f: {} for f in FACETS}
+    failed_by_key: dict[str, tuple[str, ...]] = {}
 
-    def add(facet: str, key, n: int) -> None:
-        bucket = counts[facet]
-        bucket[key] = bucket.get(key, 0) + n
-
-    for provider_id, key, n in groups:
+    def failed(key: str) -> tuple[str, ...]:
+        """The filters other than provider that courses with this key fail."""
         hours, delivery, cats = parse_key(key)
-        failed = [
+        return tuple(
             facet
             for facet, ok in (
                 ("area", not want_areas or cats & want_areas),
                 ("topic", not want_topics or cats & want_topics),
                 ("hours", not want_hours or hours in want_hours),
                 ("delivery", not want_delivery or delivery in want_delivery),
-                ("provider", not want_providers or provider_id in want_providers),
             )
             if not ok
-        ]
-        if len(failed) > 1:
+        )
+
+    total = 0
+    providers: dict[int, int] = {}
+    passing: dict[str, int] = {}  # key -> courses passing every filter
+    failing_one: dict[str, int] = {}  # key -> courses failing only the key's one failed filter
+    for provider_id, key, n in groups:
+        fails = failed_by_key.get(key)
+        if fails is None:
+            fails = failed_by_key[key] = failed(key)
+        provider_ok = not want_providers or provider_id in want_providers
+        if fails:
+            if provider_ok and len(fails) == 1:
+                failing_one[key] = failing_one.get(key, 0) + n
             continue
-        counted = failed or FACETS  # one failed filter: only that facet's own counts see it
-        if not failed:
+        providers[provider_id] = providers.get(provider_id, 0) + n
+        if provider_ok:
             total += n
-        for facet in counted:
-            if facet == "area":
+            passing[key] = passing.get(key, 0) + n
+
+    counts: dict[str, dict] = {f: {} for f in FACETS}
+    counts["provider"] = providers
+
+    def add(facet: str, value, n: int) -> None:
+        bucket = counts[facet]
+        bucket[value] = bucket.get(value, 0) + n
+
+    for sums, only_failed in ((passing, False), (failing_one, True)):
+        for key, n in sums.items():
+            hours, delivery, cats = parse_key(key)
+            wanted = failed_by_key[key] if only_failed else FACETS
+            if "area" in wanted:
                 for cid in cats & area_ids:
                     add("area", cid, n)
-            elif facet == "topic":
+            if "topic" in wanted:
                 for cid in cats & topic_ids:
                     add("topic", cid, n)
-            elif facet == "hours":
+            if "hours" in wanted:
                 add("hours", hours, n)
-            elif facet == "delivery":
+            if "delivery" in wanted:
                 add("delivery", delivery, n)
-            else:
-                add("provider", provider_id, n)
     return total, counts
 
 

@@ -5,6 +5,7 @@ their links give; the facet tally itself (no database)."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -269,3 +270,58 @@ def test_tally_counts_each_facet_without_its_own_filter():
 def test_parse_key_accepts_both_spellings_of_hours():
     assert facets.parse_key("1|online|,3,7,") == (Decimal("1.00"), "online", frozenset({3, 7}))
     assert facets.parse_key("0.25|in-person|,") == (Decimal("0.25"), "in-person", frozenset())
+
+
+def naive_tally(groups, q, taxonomy, provider_ids):
+    """The rule spelled out group by group: a facet's counts apply every filter but its own."""
+    areas, topics = taxonomy.by_slug("area"), taxonomy.by_slug("topic")
+    total, counts = 0, {f: {} for f in facets.FACETS}
+    for provider_id, key, n in groups:
+        hours, delivery, cats = facets.parse_key(key)
+        passes = {
+            "area": not q.areas or bool(cats & {areas[s][0] for s in q.areas}),
+            "topic": not q.topics or bool(cats & {topics[s][0] for s in q.topics}),
+            "hours": not q.hours or hours in q.hours,
+            "delivery": not q.deliveries or delivery in q.deliveries,
+            "provider": not q.providers or provider_id in provider_ids,
+        }
+        total += n if all(passes.values()) else 0
+        values = {
+            "area": [c for c in cats if taxonomy.by_id[c][3] == "area"],
+            "topic": [c for c in cats if taxonomy.by_id[c][3] == "topic"],
+            "hours": [hours],
+            "delivery": [delivery],
+            "provider": [provider_id],
+        }
+        for facet in facets.FACETS:
+            if all(ok for other, ok in passes.items() if other != facet):
+                for value in values[facet]:
+                    counts[facet][value] = counts[facet].get(value, 0) + n
+    return total, counts
+
+
+def test_tally_agrees_with_the_rule_spelled_out_on_random_groups():
+    rng = random.Random(7)
+    keys = [
+        f"{h}|{d}|,{','.join(map(str, cats))},"
+        for h in ("0.5", "1", "1.00", "4")
+        for d in ("online", "in-person", "blended")
+        for cats in ((), (1,), (2, 7), (1, 8), (1, 2, 7, 8))
+    ]
+    for _ in range(300):
+        groups = [
+            (rng.randint(10, 14), rng.choice(keys), rng.randint(1, 5))
+            for _ in range(rng.randint(0, 40))
+        ]
+        providers = rng.sample([10, 11, 12, 99], rng.randint(0, 2))
+        q = query(
+            areas=tuple(rng.sample(["legal-studies", "skill-development"], rng.randint(0, 2))),
+            topics=tuple(rng.sample(["de-escalation", "firearms"], rng.randint(0, 2))),
+            hours=tuple(
+                rng.sample([Decimal("0.50"), Decimal("1.00"), Decimal("2.00")], rng.randint(0, 2))
+            ),
+            deliveries=tuple(rng.sample(["online", "blended", "live-virtual"], rng.randint(0, 2))),
+            providers=tuple(f"p{p}" for p in providers),
+        )
+        expected = naive_tally(groups, q, TAXONOMY, providers)
+        assert facets.tally(groups, q, TAXONOMY, providers) == expected, (groups, q, providers)
