@@ -6,7 +6,7 @@ Every list view calls the same data function (publishing.search / export_rows) a
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Response,
@@ -27,6 +27,8 @@ from catalog.extensions import db
 from catalog.public import bp, exports, finder
 from catalog.services import publishing
 from catalog.services.publishing import BadQuery, CourseQuery, Taxonomy
+
+URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
 
 
 def safe_url(value: str | None) -> str:
@@ -58,7 +60,11 @@ def page_url(course_id: int) -> str:
 
 
 def _link(endpoint: str):
-    return lambda args: url_for(endpoint, **args)
+    """Links to `endpoint` with query arguments, as url_for builds them, but with the route built
+    once: a search page has a toggle link per facet value, and url_for each time was a noticeable
+    share of a search request."""
+    base = url_for(endpoint)
+    return lambda args: f"{base}?{urlencode(args, doseq=True, safe=URL_SAFE)}" if args else base
 
 
 def _attachment(name: str) -> dict:
@@ -94,9 +100,7 @@ def courses():
 @bp.get("/courses.json")
 def courses_json():
     query = course_query()
-    result = publishing.search(
-        db.session, query, taxonomy(), link=lambda args: url_for("public.courses_json", **args)
-    )
+    result = publishing.search(db.session, query, taxonomy(), link=_link("public.courses_json"))
     next_url = None
     if result.has_next:
         next_url = url_for(

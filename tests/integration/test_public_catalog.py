@@ -443,3 +443,21 @@ def test_queries_per_page_are_bounded(client, catalog, make_course, count_querie
     large = measure()
     assert large == small
     assert max(large) <= 10, large
+
+
+def test_facet_links_are_what_url_for_builds(app):
+    from flask import url_for
+
+    from catalog.public.routes import _link
+
+    cases = [
+        {},
+        {"q": 'de-escalation & "bias" 100% é/?#', "topic": ["de-escalation", "firearms"]},
+        {"hours": ["0.5", "1"], "max_hours": "2", "provider": ["a+b", "c d"], "page": "3"},
+        {"area": ["legal-studies"], "q": "!$'()*,/:;?@=[]"},
+    ]
+    with app.test_request_context("/courses"):
+        for endpoint in ("public.courses", "public.courses_json"):
+            link = _link(endpoint)
+            for args in cases:
+                assert link(args) == url_for(endpoint, **args), args
