@@ -1,14 +1,19 @@
 """Configuration from the environment (see ../shared/docs/contracts.md).
 
 `DATABASE_URL` (default SQLite in the instance folder), `SECRET_KEY` (generated once and kept in the
-instance folder in development; required in production), `MAX_UPLOAD_MB` (default 10).
+instance folder in development; required in production), `MAX_UPLOAD_MB` (default 10),
+`CATALOG_JURISDICTION` (the code of the jurisdiction the app serves, e.g. `MO` or `TX`; default: the
+first one seeded).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+
+JURISDICTION_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 
 
 class ConfigError(RuntimeError):
@@ -32,6 +37,31 @@ def _dev_secret_key(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def jurisdiction_code(value: str | None) -> str | None:
+    """CATALOG_JURISDICTION as stored: upper-case code, or None when unset or blank."""
+    code = (value or "").strip().upper()
+    if not code:
+        return None
+    if not JURISDICTION_CODE_RE.match(code):
+        raise ConfigError(
+            f"CATALOG_JURISDICTION must be a jurisdiction code such as MO or TX, got {value!r}"
+        )
+    return code
+
+
+def configured_jurisdiction() -> str | None:
+    """The jurisdiction code the running app serves, or None for "the first one seeded".
+
+    Inside an app (requests, CLI) it is the app's CATALOG_JURISDICTION setting; outside one
+    (scripts, benchmarks) the environment variable.
+    """
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config.get("CATALOG_JURISDICTION")
+    return jurisdiction_code(os.environ.get("CATALOG_JURISDICTION"))
 
 
 def normalise_database_url(url: str) -> str:
@@ -75,6 +105,12 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
             )
         secret_key = _dev_secret_key(instance_path)
 
+    served = jurisdiction_code(
+        overrides.pop("CATALOG_JURISDICTION")
+        if "CATALOG_JURISDICTION" in overrides  # tests: None or "" means "the first seeded"
+        else os.environ.get("CATALOG_JURISDICTION")
+    )
+
     behind_proxy = int(os.environ.get("PROXY_FIX_X_FOR", "0") or 0)
     config = {
         "ENV_NAME": env,
@@ -85,6 +121,7 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024),
         "MAX_CATALOG_ROWS": int(os.environ.get("MAX_CATALOG_ROWS", "50000")),
         "MAX_CELL_CHARS": int(os.environ.get("MAX_CELL_CHARS", "5000")),
+        "CATALOG_JURISDICTION": served,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", False),

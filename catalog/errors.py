@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from catalog.extensions import db
+from catalog.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ def register_error_handlers(app: Flask) -> None:
         if status == 405 and getattr(exc, "valid_methods", None):
             response = _with_header(response, "Allow", ", ".join(exc.valid_methods))
         return response
+
+    @app.errorhandler(ServiceError)
+    def _service(exc: ServiceError):
+        # A service refusal no view caught (e.g. CATALOG_JURISDICTION names an unknown code).
+        _rollback()
+        return error_response(exc.status, exc.message, details=exc.details or None)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from catalog.config import configured_jurisdiction
 from catalog.extensions import db
 from catalog.models import Course, CourseCategory
 from catalog.permissions import roles_required
@@ -31,6 +32,8 @@ def _categories():
     try:
         jurisdiction = default_jurisdiction(db.session)
     except NotFound:  # no taxonomy seeded yet: an empty queue, not an error
+        if configured_jurisdiction():  # but a wrong CATALOG_JURISDICTION is an error
+            raise
         return None, {}
     return jurisdiction, categories_by_slug(db.session, jurisdiction)
 

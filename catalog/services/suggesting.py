@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from catalog.config import configured_jurisdiction
 from catalog.models import Category, Course, CourseCategory, Jurisdiction
 from catalog.models.types import utcnow
 from catalog.services.courses import set_course_categories
@@ -24,6 +25,16 @@ from mapping import CourseInput, Engine, Example, Taxonomy
 _CACHE: OrderedDict[str, Engine] = OrderedDict()
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
+
+
+# Key of Jurisdiction.settings holding the pages' wording (short name, CE term ...), not an engine
+# knob: seeding.py writes it from the [jurisdiction] table, templating.py reads it.
+DISPLAY_KEY = "display"
+
+
+def engine_settings(jurisdiction: Jurisdiction) -> dict:
+    """The jurisdiction's engine settings (its settings without the pages' wording)."""
+    return {k: v for k, v in (jurisdiction.settings or {}).items() if k != DISPLAY_KEY}
 
 
 def taxonomy_dict(session, jurisdiction: Jurisdiction) -> dict:
@@ -42,7 +53,7 @@ def taxonomy_dict(session, jurisdiction: Jurisdiction) -> dict:
             "course_id_label": jurisdiction.course_id_label,
         },
         "abbreviations": {a.abbreviation: a.expansion for a in jurisdiction.abbreviations},
-        "settings": dict(jurisdiction.settings or {}),
+        "settings": engine_settings(jurisdiction),
         "categories": [
             {
                 "slug": c.slug,
@@ -204,9 +215,32 @@ def categories_by_slug(session, jurisdiction: Jurisdiction) -> dict[str, Categor
     }
 
 
-def default_jurisdiction(session) -> Jurisdiction:
-    """The jurisdiction the app serves (Missouri first; the first one seeded)."""
-    jurisdiction = session.scalar(select(Jurisdiction).order_by(Jurisdiction.id).limit(1))
+def served_jurisdiction(session, code: str | None = None) -> Jurisdiction | None:
+    """The jurisdiction the app serves: CATALOG_JURISDICTION (or `code`), else the first one
+    seeded; None when nothing is seeded yet and no code is configured.
+
+    A configured code that is not in the database raises NotFound naming the codes that are.
+    """
+    code = code or configured_jurisdiction()
+    if not code:
+        return session.scalar(select(Jurisdiction).order_by(Jurisdiction.id).limit(1))
+    found = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    if found is None:
+        from catalog.services.errors import NotFound
+
+        known = ", ".join(session.scalars(select(Jurisdiction.code).order_by(Jurisdiction.id)))
+        raise NotFound(
+            f"No jurisdiction '{code}' is set up (CATALOG_JURISDICTION={code}): "
+            + (f"this database has {known}. " if known else "this database has none yet. ")
+            + f"Add seed_data/{code.lower()}/taxonomy.toml and run `flask --app catalog seed`, "
+            "or change the setting."
+        )
+    return found
+
+
+def default_jurisdiction(session, code: str | None = None) -> Jurisdiction:
+    """The jurisdiction the app serves (CATALOG_JURISDICTION, else the first one seeded)."""
+    jurisdiction = served_jurisdiction(session, code)
     if jurisdiction is None:
         from catalog.services.errors import NotFound
 
