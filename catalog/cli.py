@@ -62,12 +62,18 @@ def register_cli(app: Flask) -> None:
         from catalog.services.seeding import seed_all
 
         with write_intent():
-            report = seed_all(db.session, demo=demo)
+            try:
+                report = seed_all(db.session, demo=demo)
+            except ServiceError as exc:
+                db.session.rollback()
+                fail(exc.message)
             db.session.commit()
         if not report.created:
             click.echo("Seed data already present: nothing to add.")
         for what, n in report.created.items():
             click.echo(f"Added {n} {what}.")
+        for note in report.notes:
+            click.echo(note)
         if report.logins:
             click.echo("\nDemo logins (change or remove them before real use):")
             for email, password, role in report.logins:

@@ -1,5 +1,10 @@
 """Loading seed_data/ into the database. Idempotent: running it again changes nothing, and it never
-overwrites what staff have edited since (existing rows are left as they are)."""
+overwrites what staff have edited since (existing rows are left as they are).
+
+Every folder with a taxonomy.toml is one jurisdiction; seed_data/seed.toml says which one is loaded
+first (the one the app serves when CATALOG_JURISDICTION is not set) and which one the demo data
+belongs to. Nothing here knows any particular state.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from catalog.config import configured_jurisdiction
 from catalog.models import (
     Abbreviation,
     Category,
@@ -31,7 +37,13 @@ from catalog.services.courses import (
     normalise_title,
     set_course_categories,
 )
-from catalog.services.suggesting import categories_by_slug, suggest_courses
+from catalog.services.errors import NotFound
+from catalog.services.suggesting import (
+    DISPLAY_KEY,
+    categories_by_slug,
+    default_jurisdiction,
+    suggest_courses,
+)
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
 
@@ -41,10 +53,23 @@ DEMO_PASSWORDS = {
 }
 
 
+# Wording of the pages, from a taxonomy's [jurisdiction] table (see seed_data/README.md).
+DISPLAY_FIELDS = (
+    "short_name",
+    "ce_term",
+    "ce_name",
+    "period_word",
+    "approved_by",
+    "example_area_hours",
+    "example_topics",
+)
+
+
 @dataclass
 class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
@@ -54,18 +79,30 @@ def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
     """Jurisdiction, categories with keywords, abbreviations: create what is missing."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     info = data["jurisdiction"]
+    display = {k: str(info[k]) for k in DISPLAY_FIELDS if k in info}
     jurisdiction = session.scalar(select(Jurisdiction).where(Jurisdiction.code == info["code"]))
     if jurisdiction is None:
+        settings = dict(data.get("settings", {}))
+        if display:
+            settings[DISPLAY_KEY] = display
         jurisdiction = Jurisdiction(
             code=info["code"],
             name=info["name"],
             regulator=info.get("regulator", ""),
             course_id_label=info.get("course_id_label", "Control number"),
-            settings=data.get("settings", {}),
+            settings=settings,
         )
         session.add(jurisdiction)
         session.flush()
         report.add("jurisdictions")
+    else:  # a database seeded before the wording existed: add the missing entries only
+        settings = dict(jurisdiction.settings or {})
+        shown = dict(settings.get(DISPLAY_KEY) or {})
+        missing = {k: v for k, v in display.items() if k not in shown}
+        if missing:
+            settings[DISPLAY_KEY] = {**shown, **missing}
+            jurisdiction.settings = settings
+            report.add("page wording entries", len(missing))
     existing = {c.slug: c for c in jurisdiction.categories}
     pending_parents: list[tuple[Category, str]] = []
     for order, spec in enumerate(data.get("categories", []), start=1):
@@ -107,6 +144,46 @@ def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
     return jurisdiction
 
 
+def _date(spec: dict, key: str) -> dt.date:
+    value = spec.get(key)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(
+            f"requirement set {spec.get('name')!r}: {key} must be a date such as 2025-09-01, "
+            f"got {value!r}"
+        ) from None
+
+
+def _period(spec: dict) -> tuple[dt.date, dt.date, dt.date | None]:
+    """(starts_on, ends_on, grace_until) of a requirement set.
+
+    Either `year` (a calendar year) or `starts_on` and `ends_on` (any period, e.g. a 2-year training
+    unit). The grace period is `grace_until` (a date), or `grace_month_day` ("03-15": the first
+    such day after the period ends), or none.
+    """
+    if "starts_on" in spec or "ends_on" in spec:
+        starts_on, ends_on = _date(spec, "starts_on"), _date(spec, "ends_on")
+    else:
+        year = int(spec["year"])
+        starts_on, ends_on = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if ends_on < starts_on:
+        raise ValueError(f"requirement set {spec.get('name')!r} ends before it starts")
+    grace_until = None
+    if "grace_until" in spec:
+        grace_until = _date(spec, "grace_until")
+    elif "grace_month_day" in spec:
+        month, day = (int(part) for part in str(spec["grace_month_day"]).split("-"))
+        grace_until = dt.date(ends_on.year, month, day)
+        if grace_until <= ends_on:
+            grace_until = dt.date(ends_on.year + 1, month, day)
+    return starts_on, ends_on, grace_until
+
+
 def seed_requirements(session, path: Path, report: SeedReport) -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     defaults = data.get("defaults", {})
@@ -123,15 +200,15 @@ def seed_requirements(session, path: Path, report: SeedReport) -> None:
         )
         if exists is not None:
             continue
-        year = int(merged["year"])
+        starts_on, ends_on, grace_until = _period(merged)
         categories = categories_by_slug(session, jurisdiction)
         req_set = RequirementSet(
             jurisdiction=jurisdiction,
             name=merged["name"],
             period_kind=merged.get("period_kind", "calendar_year"),
-            starts_on=dt.date(year, 1, 1),
-            ends_on=dt.date(year, 12, 31),
-            grace_until=dt.date(year + 1, 3, 15),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            grace_until=grace_until,
             total_hours=Decimal(str(merged["total_hours"])),
             approved_provider_min_hours=Decimal(str(merged.get("approved_provider_min_hours", 0))),
             source_url=merged.get("source_url", ""),
@@ -274,16 +351,57 @@ def seed_demo_users(session, providers: dict[str, Provider], report: SeedReport)
     session.flush()
 
 
-def seed_all(session, seed_dir: Path = SEED_DIR, *, demo: bool = True) -> SeedReport:
-    """Taxonomy and requirement sets for every jurisdiction folder; demo providers, catalogs, users."""
-    report = SeedReport()
-    jurisdictions = []
+def _jurisdiction_folders(seed_dir: Path) -> dict[str, Path]:
+    """Jurisdiction code -> its folder (every folder with a taxonomy.toml), in folder order."""
+    folders: dict[str, Path] = {}
     for folder in sorted(p for p in seed_dir.iterdir() if (p / "taxonomy.toml").exists()):
-        jurisdictions.append(seed_taxonomy(session, folder / "taxonomy.toml", report))
+        data = tomllib.loads((folder / "taxonomy.toml").read_text(encoding="utf-8"))
+        folders[data["jurisdiction"]["code"]] = folder
+    return folders
+
+
+def seed_all(session, seed_dir: Path = SEED_DIR, *, demo: bool = True) -> SeedReport:
+    """Taxonomy and requirement sets for every jurisdiction folder; demo providers, catalogs, users.
+
+    seed.toml `first` is loaded first, so on a fresh database it is the jurisdiction served when
+    CATALOG_JURISDICTION is unset. The demo data belongs to seed.toml `demo` (default: the first)
+    and is loaded only when the app serves that jurisdiction.
+    """
+    report = SeedReport()
+    plan_file = seed_dir / "seed.toml"
+    plan = tomllib.loads(plan_file.read_text(encoding="utf-8")) if plan_file.exists() else {}
+    folders = _jurisdiction_folders(seed_dir)
+    order = sorted(folders, key=lambda code: code != plan.get("first"))
+    wanted = configured_jurisdiction()
+    if wanted and wanted not in folders:
+        known = session.scalar(select(Jurisdiction.id).where(Jurisdiction.code == wanted))
+        if known is None:
+            raise NotFound(
+                f"No jurisdiction '{wanted}' to seed (CATALOG_JURISDICTION={wanted}): seed_data "
+                f"has {', '.join(order) or 'none'}. Add seed_data/{wanted.lower()}/taxonomy.toml "
+                "or change the setting."
+            )
+    jurisdictions: dict[str, Jurisdiction] = {}
+    for code in order:
+        folder = folders[code]
+        jurisdictions[code] = seed_taxonomy(session, folder / "taxonomy.toml", report)
         if (folder / "requirements.toml").exists():
             seed_requirements(session, folder / "requirements.toml", report)
     if demo and jurisdictions and (seed_dir / "providers.csv").exists():
-        providers = seed_providers(session, seed_dir / "providers.csv", report)
-        seed_demo_catalogs(session, jurisdictions[0], providers, seed_dir / "catalogs", report)
-        seed_demo_users(session, providers, report)
+        demo_code = plan.get("demo") or order[0]
+        target = jurisdictions.get(demo_code)
+        served = default_jurisdiction(session)
+        if target is None:
+            report.notes.append(
+                f"Demo data skipped: seed.toml gives it to {demo_code}, which has no folder."
+            )
+        elif served.id != target.id:
+            report.notes.append(
+                f"Demo data skipped: it is {demo_code} data and the app serves {served.code} "
+                "(CATALOG_JURISDICTION)."
+            )
+        else:
+            providers = seed_providers(session, seed_dir / "providers.csv", report)
+            seed_demo_catalogs(session, target, providers, seed_dir / "catalogs", report)
+            seed_demo_users(session, providers, report)
     return report
