@@ -14,12 +14,18 @@ from catalog.models import Requirement, RequirementSet
 from catalog.services.publishing import CourseQuery, Taxonomy, format_hours, published_sql
 
 
-def current_requirements(session, today: dt.date) -> RequirementSet | None:
-    """The set whose period contains today; else the latest one that has started; else the first."""
+def current_requirements(
+    session, today: dt.date, jurisdiction_id: int | None = None
+) -> RequirementSet | None:
+    """The set whose period contains today; else the latest one that has started; else the first.
+    Only the served jurisdiction's sets when `jurisdiction_id` is given."""
     options = (selectinload(RequirementSet.requirements).selectinload(Requirement.category),)
+    mine = (
+        (RequirementSet.jurisdiction_id == jurisdiction_id,) if jurisdiction_id is not None else ()
+    )
     found = session.scalar(
         select(RequirementSet)
-        .where(RequirementSet.starts_on <= today, RequirementSet.ends_on >= today)
+        .where(RequirementSet.starts_on <= today, RequirementSet.ends_on >= today, *mine)
         .order_by(RequirementSet.starts_on.desc())
         .options(*options)
         .limit(1)
@@ -27,6 +33,7 @@ def current_requirements(session, today: dt.date) -> RequirementSet | None:
     if found is None:
         found = session.scalar(
             select(RequirementSet)
+            .where(*mine)
             .order_by((RequirementSet.starts_on <= today).desc(), RequirementSet.starts_on.desc())
             .options(*options)
             .limit(1)
@@ -133,13 +140,19 @@ def hours_chart(period: RequirementSet | None) -> dict | None:
     return {"total": format_hours(total), "bars": bars, "width": width, "height": 26 * len(bars)}
 
 
-def banner(session, query: CourseQuery, taxonomy: Taxonomy, today: dt.date) -> dict | None:
+def banner(
+    session,
+    query: CourseQuery,
+    taxonomy: Taxonomy,
+    today: dt.date,
+    jurisdiction_id: int | None = None,
+) -> dict | None:
     """When the list is filtered to one area or one topic that the current period requires, say so."""
     selected = [("area", s) for s in query.areas] + [("topic", s) for s in query.topics]
     if len(selected) != 1:
         return None
     kind, slug = selected[0]
-    period = current_requirements(session, today)
+    period = current_requirements(session, today, jurisdiction_id)
     if period is None:
         return None
     for requirement in period.requirements:

@@ -27,6 +27,7 @@ from catalog.extensions import db
 from catalog.public import bp, exports, finder
 from catalog.services import publishing
 from catalog.services.publishing import BadQuery, CourseQuery, Taxonomy
+from catalog.services.suggesting import served_jurisdiction
 
 URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
 
@@ -42,9 +43,19 @@ def _safe_url_filter(value):
     return safe_url(value)
 
 
+def served() -> tuple[int, str] | None:
+    """(id, course id label) of the jurisdiction the app serves (CATALOG_JURISDICTION), None
+    before anything is seeded; an unknown configured code is a 404 naming it."""
+    if "public_served" not in g:
+        found = served_jurisdiction(db.session)
+        g.public_served = (found.id, found.course_id_label) if found is not None else None
+    return g.public_served
+
+
 def taxonomy() -> Taxonomy:
     if "public_taxonomy" not in g:
-        g.public_taxonomy = Taxonomy.load(db.session)
+        jurisdiction = served()
+        g.public_taxonomy = Taxonomy.load(db.session, jurisdiction[0] if jurisdiction else None)
     return g.public_taxonomy
 
 
@@ -75,7 +86,8 @@ def _attachment(name: str) -> dict:
 @bp.get("/")
 def index():
     today = dt.date.today()
-    period = finder.current_requirements(db.session, today)
+    jurisdiction = served()
+    period = finder.current_requirements(db.session, today, jurisdiction and jurisdiction[0])
     cards = finder.cards(db.session, period, taxonomy(), today) if period else []
     return render_template(
         "public/index.html", period=period, cards=cards, chart=finder.hours_chart(period)
@@ -86,7 +98,10 @@ def index():
 def courses():
     query = course_query()
     result = publishing.search(db.session, query, taxonomy(), link=_link("public.courses"))
-    banner = finder.banner(db.session, query, taxonomy(), dt.date.today())
+    jurisdiction = served()
+    banner = finder.banner(
+        db.session, query, taxonomy(), dt.date.today(), jurisdiction and jurisdiction[0]
+    )
     return render_template(
         "public/courses.html",
         result=result,
@@ -181,12 +196,8 @@ def course(course_id: int):
     found = publishing.get_published(db.session, course_id, taxonomy())
     if found is None:
         abort(404, description="There is no approved, current course with that number.")
-    label = (
-        db.session.execute(
-            text("SELECT course_id_label FROM jurisdictions ORDER BY id LIMIT 1")
-        ).scalar()
-        or "Control number"
-    )
+    jurisdiction = served()
+    label = (jurisdiction[1] if jurisdiction else None) or "Control number"
     url = page_url(course_id)
     return render_template(
         "public/course.html",

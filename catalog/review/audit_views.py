@@ -16,6 +16,7 @@ from catalog.permissions import roles_required
 from catalog.review import bp
 from catalog.review.charts import bar_rows, line_chart, percent_bars
 from catalog.services import dashboard as dash
+from catalog.services.suggesting import served_jurisdiction
 
 AUDIT_PER_PAGE = 50
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -151,7 +152,8 @@ def audit_csv():
 def dashboard():
     """Queue size over time, acceptance of suggestions, approved courses per category."""
     points = dash.queue_over_time(db.session, days=30)
-    accepted, overall = dash.acceptance(db.session)
+    served = served_jurisdiction(db.session)
+    accepted, overall = dash.acceptance(db.session, served.id if served is not None else None)
     approved = dash.approved_per_category(db.session)
     counts = dash.status_counts(db.session)
     return render_template(

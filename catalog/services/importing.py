@@ -130,13 +130,16 @@ def parse_delivery(text: str) -> str:
 
 
 def parse_area_hours(text: str, ctx: Context) -> tuple[dict[str, str], list[str]]:
-    """'legal-studies:1;Technical Studies: 1.5' -> ({slug: hours}, problems)."""
+    """'legal-studies:1;Technical Studies: 1.5' -> ({slug: hours}, problems); areas of ctx."""
     areas: dict[str, str] = {}
     problems: list[str] = []
     for part in filter(None, (p.strip() for p in _LIST_SPLIT.split(text or ""))):
         name, sep, hours_text = part.rpartition(":") if ":" in part else (part, "", "")
         if not sep:
-            problems.append(f"'{part}' should look like area:hours (e.g. legal-studies:1)")
+            example = min(ctx.areas.values(), key=lambda c: (c.sort_order, c.id), default=None)
+            problems.append(
+                f"'{part}' should look like area:hours (e.g. {example.slug if example else 'area'}:1)"
+            )
             continue
         slug = ctx.lookup.get(header_key(name))
         if slug is None or slug not in ctx.areas:

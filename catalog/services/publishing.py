@@ -70,12 +70,16 @@ class Taxonomy:
     rows: tuple[tuple[int, str, str, str], ...]
 
     @classmethod
-    def load(cls, session) -> Taxonomy:
+    def load(cls, session, jurisdiction_id: int | None = None) -> Taxonomy:
+        """Categories of one jurisdiction (the served one), or of all when None."""
+        where = "WHERE jurisdiction_id = :jid " if jurisdiction_id is not None else ""
         result = session.execute(
             text(
                 "SELECT id, slug, name, kind FROM categories "
-                "ORDER BY jurisdiction_id, sort_order, id"
-            )
+                + where
+                + "ORDER BY jurisdiction_id, sort_order, id"
+            ),
+            {"jid": jurisdiction_id} if jurisdiction_id is not None else {},
         )
         return cls(tuple((r[0], r[1], r[2], r[3]) for r in result))
 

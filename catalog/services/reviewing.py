@@ -1,7 +1,8 @@
 """Staff decisions on courses: approve as suggested, override, reject, bulk approve, carry forward.
 
-Every decision checks the Missouri rules (area hours in quarter hours adding up to the course hours,
-topics need an area, firearms only for live delivery and only with Skill Development hours), guards
+Every decision checks the served jurisdiction's rules, read from its data (area hours in quarter hours
+adding up to the course hours, a topic needs its parent area, delivery modes a requirement limits a
+topic to, e.g. Missouri firearms only live and only with Skill Development hours), guards
 against lost updates with the course's `version`, and writes an audit entry. Services flush, never
 commit: the view or CLI commits once.
 """
@@ -80,7 +81,7 @@ def rule_problems(
     categories: dict[str, Category],
     today: dt.date | None = None,
 ) -> list[dict]:
-    """Every Missouri rule the given decision breaks, as [{"field", "message"}] (empty when fine)."""
+    """Every rule of the course's jurisdiction the decision breaks, as [{"field", "message"}]."""
     today = today or dt.date.today()
     problems: list[dict] = []
     if not areas:
@@ -159,7 +160,7 @@ def requirement_set_for(session, jurisdiction_id: int, day: dt.date) -> Requirem
 
 
 def default_approved_until(session, jurisdiction_id: int, today: dt.date | None = None) -> dt.date:
-    """End of the requirement year covering today, else Dec 31 of this year."""
+    """End of the requirement period covering today (a year, a training unit ...), else Dec 31."""
     today = today or dt.date.today()
     req_set = requirement_set_for(session, jurisdiction_id, today)
     return req_set.ends_on if req_set is not None else end_of_year(today)
