@@ -49,13 +49,15 @@ def gunicorn_server(tmp_path):
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 break
-        except OSError:
+        except OSError:  # not listening yet, or a worker still booting (a timeout on a busy box)
             time.sleep(0.2)
+        finally:
+            conn.close()  # an unclosed attempt is a ResourceWarning, an error under pytest
     else:
         proc.kill()
         pytest.fail("gunicorn did not start")
