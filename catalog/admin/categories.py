@@ -48,6 +48,7 @@ def as_engine_dict(values: dict) -> dict:
 def snapshot(category: Category) -> dict:
     """Everything about a category, for the audit trail (a deleted one can be rebuilt from it)."""
     return {
+        "jurisdiction": category.jurisdiction.code,
         "slug": category.slug,
         "kind": category.kind,
         "name": category.name,

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from catalog.config import configured_jurisdiction
 from catalog.models import (
     Abbreviation,
+    AuditEntry,
     Category,
     Course,
     Jurisdiction,
@@ -75,6 +76,16 @@ class SeedReport:
         self.created[what] = self.created.get(what, 0) + n
 
 
+def deleted_categories(session, jurisdiction: Jurisdiction) -> set[str]:
+    """Slugs of categories staff deleted in /admin: seeding again must not bring them back."""
+    if jurisdiction.id is None:
+        return set()
+    befores = session.scalars(select(AuditEntry.before).where(
+        AuditEntry.action == "category-delete", AuditEntry.entity_type == "category"))
+    return {b["slug"] for b in befores
+            if isinstance(b, dict) and b.get("jurisdiction") == jurisdiction.code and "slug" in b}
+
+
 def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
     """Jurisdiction, categories with keywords, abbreviations: create what is missing."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -104,6 +115,7 @@ def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
             jurisdiction.settings = settings
             report.add("page wording entries", len(missing))
     existing = {c.slug: c for c in jurisdiction.categories}
+    existing.update({slug: None for slug in deleted_categories(session, jurisdiction)})
     pending_parents: list[tuple[Category, str]] = []
     for order, spec in enumerate(data.get("categories", []), start=1):
         if spec["slug"] in existing:
@@ -132,7 +144,7 @@ def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
             pending_parents.append((category, spec["parent"]))
         report.add("categories")
     for category, parent_slug in pending_parents:
-        category.parent = existing[parent_slug]
+        category.parent = existing[parent_slug]  # None when staff deleted the parent
     known_abbr = {a.abbreviation for a in jurisdiction.abbreviations}
     for abbr, expansion in data.get("abbreviations", {}).items():
         if abbr not in known_abbr:

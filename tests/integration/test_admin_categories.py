@@ -518,3 +518,32 @@ def test_the_database_refuses_a_delete_the_checks_missed(
     db.session.expire_all()
     assert _fingerprint() == before
     assert _category("crisis-intervention") is not None
+
+
+def test_seeding_again_does_not_bring_back_a_category_staff_deleted(
+    client, login, users, taxonomy, tmp_path
+):
+    from catalog.services.seeding import SEED_DIR, SeedReport, seed_taxonomy
+
+    extra = tmp_path / "taxonomy.toml"
+    extra.write_text(
+        (SEED_DIR / "mo" / "taxonomy.toml").read_text(encoding="utf-8")
+        + '\n[[categories]]\nslug = "crisis-intervention"\nkind = "topic"\n'
+        'name = "Crisis Intervention"\ndefault_area = "interpersonal-perspectives"\n'
+        'strong = ["crisis intervention team"]\n',
+        encoding="utf-8",
+    )
+    report = SeedReport()
+    seed_taxonomy(db.session, extra, report)
+    db.session.commit()
+    assert report.created == {"categories": 1}
+    topic = _category("crisis-intervention")
+
+    login(users["admin"])
+    client.post(f"/admin/categories/{topic.id}/delete", data={"step": "save"})
+    assert _category("crisis-intervention") is None
+
+    again = SeedReport()
+    seed_taxonomy(db.session, extra, again)  # `make run` and every deploy seed again
+    db.session.commit()
+    assert again.created == {} and _category("crisis-intervention") is None
