@@ -12,6 +12,9 @@ time, against, in the same run, on the same data and queries:
   (b) Datasette serving the same table with full-text search (`_search=`, two facets).
 Then the same app on PostgreSQL (the same rows in a throw-away database), reported beside it.
 Prints requests/s, p50 and p99 for each target and the ratios. Servers are killed at the end.
+The app and (a), whose ratio is the target, both stay up and are driven in turns (`--slices`
+slices of seconds/slices each, alternating), so that load from anything else on the machine falls
+on both alike; their figures are over all their slices together.
 Every gunicorn target runs from the same scratch directory with the same flags (the repository's
 production gunicorn.conf.py, with its access log, is deliberately not picked up by any of them).
 PostgreSQL gets ANALYZE after the bulk load: a live database has statistics (autovacuum), and
@@ -243,6 +246,11 @@ def stop(proc: subprocess.Popen) -> None:
 
 def drive(port: int, paths: list[str], seconds: float, clients: int) -> dict:
     """Closed loop: `clients` threads, each on a keep-alive connection, until the time is up."""
+    return summary([run_clients(port, paths, seconds, clients)])
+
+
+def run_clients(port: int, paths: list[str], seconds: float, clients: int) -> dict:
+    """One closed-loop run: the latencies of the good responses, errors, elapsed seconds."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -279,8 +287,13 @@ def drive(port: int, paths: list[str], seconds: float, clients: int) -> dict:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    return {"latencies": latencies, "errors": errors[0], "elapsed": time.perf_counter() - started}
+
+
+def summary(runs: list[dict]) -> dict:
+    """requests/s, p50, p99 over one or more runs of the same target."""
+    latencies = sorted(x for run in runs for x in run["latencies"])
+    elapsed = sum(run["elapsed"] for run in runs)
 
     def pick(f: float) -> float:
         if not latencies:
@@ -292,8 +305,19 @@ def drive(port: int, paths: list[str], seconds: float, clients: int) -> dict:
         "p50": pick(0.50),
         "p99": pick(0.99),
         "n": len(latencies),
-        "errors": errors[0],
+        "errors": sum(run["errors"] for run in runs),
     }
+
+
+def drive_in_turns(
+    targets: dict[str, tuple[int, list[str]]], seconds: float, clients: int, slices: int
+) -> dict[str, dict]:
+    """Drive each (port, paths) target for `seconds` in all, in `slices` alternating turns."""
+    runs: dict[str, list[dict]] = {name: [] for name in targets}
+    for _ in range(slices):
+        for name, (port, paths) in targets.items():
+            runs[name].append(run_clients(port, paths, seconds / slices, clients))
+    return {name: summary(r) for name, r in runs.items()}
 
 
 def check(port: int, path: str) -> dict:
@@ -336,6 +360,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--quick", action="store_true", help="20,000 rows, 5 s per target")
+    parser.add_argument(
+        "--slices", type=int, default=4, help="alternating turns of the app and (a)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.rows, args.seconds = min(args.rows, 20_000), min(args.seconds, 5.0)
@@ -368,15 +395,25 @@ def main() -> None:
             f"{len(sample['facets'])} facets",
             flush=True,
         )
-        results["app (SQLite)"] = drive(port, app_paths(), args.seconds, args.clients)
-        stop(procs.pop())
+        app_port = port
 
         port = free_port()
         env = {**os.environ, "BENCH_SQLITE": str(db_file), "PYTHONPATH": str(ROOT)}
         procs.append(gunicorn("baseline_app:app", env, port, cwd=work))
         paths = [f"/?{urllib.parse.urlencode({'q': q})}" for q, _ in QUERIES]
         print(f"  (a): total {check(port, paths[0])['total']}", flush=True)
-        results["(a) plain sqlite3 FTS5"] = drive(port, paths, args.seconds, args.clients)
+        results.update(
+            drive_in_turns(
+                {
+                    "app (SQLite)": (app_port, app_paths()),
+                    "(a) plain sqlite3 FTS5": (port, paths),
+                },
+                args.seconds,
+                args.clients,
+                max(1, args.slices),
+            )
+        )
+        stop(procs.pop())
         stop(procs.pop())
 
         port = free_port()
