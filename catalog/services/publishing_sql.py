@@ -139,15 +139,15 @@ def order_sql(sql: Sql, sort: str) -> str:
     return ORDER_BY.get(sort, ORDER_BY["title"])
 
 
-def _ids_sql(sql: Sql, order: str, *, paged: bool, rank: bool = False) -> str:
+def _ids_sql(sql: Sql, order: str, *, paged: bool, ranked: bool = False) -> str:
     """Ids of the matching published courses in `order`; courses is joined only when the order
-    needs its columns (relevance does not). With `rank`, the relevance is selected too, as
-    `page_rank`, so that the page can be put in order without computing it again."""
+    needs its columns (relevance does not). `ranked` (best match first) selects the relevance
+    too, as `page_rank`, so that the page can be put in order without computing it again."""
     order = order.replace("c.id", "sp.course_id")
     columns = "sp.course_id"
-    if rank:
+    if ranked:
         columns += f", {sql.match.rank_sql} AS page_rank"
-        order = order.replace(sql.match.rank_sql, "page_rank")
+        order = "page_rank, sp.course_id"
     join = ""
     if "c." in order:
         kind = "CROSS JOIN" if sql.dialect == "sqlite" else "JOIN"
@@ -175,7 +175,7 @@ def page_rows(session, sql: Sql, *, sort: str, limit: int, offset: int, marked: 
         if marked:
             extra = f", {match.title_sql}, {match.snippet_sql}"
     statement = (
-        f"SELECT {COLUMNS}{extra} FROM ({_ids_sql(sql, order, paged=True, rank=ranked)}) page "
+        f"SELECT {COLUMNS}{extra} FROM ({_ids_sql(sql, order, paged=True, ranked=ranked)}) page "
         f"{join} JOIN providers p ON p.id = c.provider_id "
         f"WHERE {where} AND {' AND '.join(published_sql())} "
         f"ORDER BY {'page.page_rank, c.id' if ranked else order}"

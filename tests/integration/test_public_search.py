@@ -82,6 +82,33 @@ def test_relevance_puts_title_matches_first(client, make_course):
     assert [c["id"] for c in courses] == [title, body]
 
 
+def test_pages_of_a_text_search_follow_the_relevance_order(client, make_course):
+    """The page's ids (with their rank) are chosen first and only those rows are read and
+    highlighted: pages put together are the one ranked list, each row highlighted."""
+    for i in range(4):
+        make_course(f"Firearms Qualification {i}", delivery="in-person")
+        make_course(f"Patrol Note {i}", description="firearms " + "filler words " * (i + 1))
+        make_course(f"Legal Update {i}")
+    whole = client.get("/courses.json", query_string={"q": "firearms", "per_page": 100})
+    ranked = [c["id"] for c in whole.get_json()["courses"]]
+    assert len(ranked) == 8
+    csv_ids = [
+        int(line.split(",")[0])
+        for line in client.get("/courses.csv?q=firearms").get_data(as_text=True).splitlines()[1:]
+    ]
+    assert csv_ids == ranked
+    paged = []
+    for page in (1, 2, 3):
+        query = {"q": "firearms", "per_page": 3, "page": page}
+        courses = client.get("/courses.json", query_string=query).get_json()["courses"]
+        paged += [c["id"] for c in courses]
+        html = client.get("/courses", query_string=query).get_data(as_text=True)
+        assert html.count("<mark>Firearms</mark>") + html.count("<mark>firearms</mark>") >= len(
+            courses
+        )
+    assert paged == ranked
+
+
 def test_index_follows_title_category_and_delete_changes(app, client, make_course, taxonomy):
     course = make_course("Report Writing Basics")
     assert ids(client, q="report") == {course.id}
