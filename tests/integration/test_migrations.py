@@ -42,3 +42,13 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(app, backend):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_postgresql_connections_plan_for_many_short_queries(app, backend):
+    if backend != "postgresql":
+        return
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
+        assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
+        conn.rollback()  # a rolled-back transaction keeps the session's settings
+        assert conn.exec_driver_sql("SHOW random_page_cost").scalar() == "1.1"
