@@ -73,7 +73,8 @@ def _copy(session, model, rows: list[dict]) -> None:
         fixed = {name: d.arg if d.is_scalar else d.arg(None) for name, d in defaults.items()}
         rows = [{**row, **fixed} for row in rows]
     dialect = session.get_bind().dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]
     session.flush()  # rows written so far through the ORM come first (foreign keys)
     driver = session.connection().connection.driver_connection
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
