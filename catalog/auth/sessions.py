@@ -40,6 +40,13 @@ def failure_keys(address: str, email: str) -> list[str]:
 
 
 def too_many_failures(keys: list[str], limit: int) -> bool:
+    """Whether a key reached `limit` failures in the window. Concurrent sign-ins with a key in
+    common are counted one after another, so N workers cannot each let one more attempt in: on
+    PostgreSQL a transaction-scoped advisory lock per key (held until the caller's commit or
+    rollback); on SQLite the POST's write transaction (BEGIN IMMEDIATE) already does it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        for key in sorted(keys):
+            db.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     since = utcnow() - FAILURE_WINDOW
     count = db.session.execute(
         select(LoginFailure.key, func.count())

@@ -136,3 +136,35 @@ def test_session_cookie_flags(client, users):
         base_url="https://localhost",
     )
     assert "Secure" in secure.headers["Set-Cookie"]
+
+
+def test_concurrent_failed_logins_cannot_overshoot_the_limit(app, users):
+    """Sixteen wrong passwords for one account at the same instant (as from several workers):
+    exactly ten are counted and answered 401, the rest 429."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from catalog.extensions import db
+    from catalog.models import LoginFailure
+
+    barrier = threading.Barrier(16)
+    statuses: list[int] = []
+
+    def attempt(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            "/login", data={"email": "staff@test.example", "password": f"wrong-{i}"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(statuses) == [401] * 10 + [429] * 6
+    counted = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.key == "acct:staff@test.example"))
+    assert counted == 10
