@@ -151,10 +151,7 @@ def new_category():
             "sort_order": form.sort_order.data,
         }
         try:
-            tax.apply_change(db.session, jurisdiction, change, current_user)
-            jurisdiction = _jurisdiction()
-            count = tax.resuggest_pending(db.session, jurisdiction)
-            db.session.commit()
+            count = _apply_and_resuggest(jurisdiction, change, _jurisdiction)
         except Invalid as exc:
             db.session.rollback()
             for detail in exc.details or [{"field": "slug", "message": exc.message}]:
@@ -175,6 +172,15 @@ def new_category():
             )
             return redirect(url_for("admin.category", category_id=created.id))
     return render_template("admin/new_category.html", form=form, jurisdiction=jurisdiction)
+
+
+def _apply_and_resuggest(jurisdiction: Jurisdiction, change: dict, reload) -> int:
+    """Apply a taxonomy change, re-suggest the pending courses with the changed taxonomy (as
+    `reload()` reads it back) and commit; how many courses were re-suggested."""
+    tax.apply_change(db.session, jurisdiction, change, current_user)
+    count = tax.resuggest_pending(db.session, reload())
+    db.session.commit()
+    return count
 
 
 def _preview_or_save(
@@ -216,10 +222,7 @@ def _preview_or_save(
             confirm_label=label or "Save the change",
         )
     try:
-        tax.apply_change(db.session, jurisdiction, change, current_user)
-        jurisdiction = _target()
-        count = tax.resuggest_pending(db.session, jurisdiction)
-        db.session.commit()
+        count = _apply_and_resuggest(jurisdiction, change, _target)
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
