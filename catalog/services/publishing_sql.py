@@ -1,6 +1,6 @@
 """SQL of the published catalog: filters over the `search_published` read table, the page's rows.
 
-`search_published sp` (migration issue7_published, kept by triggers) has one narrow row per approved
+`search_published sp` (migration 0004_published_read_table, kept by triggers) has one narrow row per approved
 course with its provider, hours, delivery and decided category ids (",3,7,"), so every filter is a
 test on that row, never a join per matching course. A page is one statement: the ids of the page
 (filtered, ordered, LIMIT/OFFSET) chosen in a subquery, and only those rows joined to courses and

@@ -8,7 +8,7 @@ Hyphen pitfall: unicode61 and PostgreSQL both split "De-escalation" into "de" + 
 FOLDS joined: "de escalation" -> "deescalation"), and each query word gets alternatives: a hyphenated
 word or a known compound matches as one folded word OR as the split phrase. So "De-Escalation",
 "de escalation" and "deescalation" find the same courses, and the title highlight still marks them.
-The folding rules live in the migration's triggers too (migrations/versions/issue7_public_search.py).
+The folding rules live in the migration's triggers too (migrations/versions/0003_course_search_index.py).
 """
 
 from __future__ import annotations
