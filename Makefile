@@ -60,6 +60,7 @@ bench: install-bench
 
 lint: install-test
 	$(VENV)/bin/ruff check catalog mapping tests bench
+	$(VENV)/bin/ruff format --check catalog mapping tests bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output

@@ -54,13 +54,21 @@ def write_catalog(path: Path, n: int) -> None:
         out = csv.writer(handle)
         out.writerow(["Course #", "Course Title", "Length (hrs)", "Delivery Method", "Description"])
         for i, title in enumerate(titles):
-            out.writerow([f"B-{i:06d}", f"{title} #{i}", rng.choice(["1", "2", "4", "1.5", "8"]),
-                          rng.choice(DELIVERY), "Generated course for the import benchmark."])
+            out.writerow(
+                [
+                    f"B-{i:06d}",
+                    f"{title} #{i}",
+                    rng.choice(["1", "2", "4", "1.5", "8"]),
+                    rng.choice(DELIVERY),
+                    "Generated course for the import benchmark.",
+                ]
+            )
 
 
 def flask(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run([*FLASK, *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                            input=stdin)
+    result = subprocess.run(
+        [*FLASK, *args], env=env, cwd=ROOT, capture_output=True, text=True, input=stdin
+    )
     if result.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return result
@@ -75,33 +83,63 @@ def baseline(url: str, path: Path, vocab: list[str]) -> float:
     meta = sa.MetaData()
     courses = sa.Table("courses", meta, autoload_with=engine)
     with engine.begin() as conn:
-        provider_id = conn.execute(sa.text("SELECT id FROM providers WHERE slug='baseline'")).scalar()
+        provider_id = conn.execute(
+            sa.text("SELECT id FROM providers WHERE slug='baseline'")
+        ).scalar()
         jurisdiction_id = conn.execute(sa.text("SELECT id FROM jurisdictions LIMIT 1")).scalar()
     start = time.perf_counter()
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     now = datetime.datetime.now()
-    values = [{
-        "provider_id": provider_id, "jurisdiction_id": jurisdiction_id,
-        "provider_code": r["Course #"], "title": r["Course Title"],
-        "normalised_title": r["Course Title"].lower(), "description": r["Description"],
-        "objectives": "", "hours": Decimal(r["Length (hrs)"]), "delivery": r["Delivery Method"],
-        "url": "", "status": "pending", "version": 1, "content_hash": "", "suggestion": {},
-        "suggestion_score": 0, "suggestion_confident": False, "control_number": "",
-        "decision_note": "", "created_at": now, "updated_at": now,
-    } for r in rows]
+    values = [
+        {
+            "provider_id": provider_id,
+            "jurisdiction_id": jurisdiction_id,
+            "provider_code": r["Course #"],
+            "title": r["Course Title"],
+            "normalised_title": r["Course Title"].lower(),
+            "description": r["Description"],
+            "objectives": "",
+            "hours": Decimal(r["Length (hrs)"]),
+            "delivery": r["Delivery Method"],
+            "url": "",
+            "status": "pending",
+            "version": 1,
+            "content_hash": "",
+            "suggestion": {},
+            "suggestion_score": 0,
+            "suggestion_confident": False,
+            "control_number": "",
+            "decision_note": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in rows
+    ]
     with engine.begin() as conn:
         conn.execute(sa.insert(courses), values)
-    process.cdist([r["Course Title"] for r in rows], vocab, scorer=fuzz.token_set_ratio,
-                  processor=utils.default_process, workers=-1, dtype="uint8")
+    process.cdist(
+        [r["Course Title"] for r in rows],
+        vocab,
+        scorer=fuzz.token_set_ratio,
+        processor=utils.default_process,
+        workers=-1,
+        dtype="uint8",
+    )
     elapsed = time.perf_counter() - start
     engine.dispose()
     return elapsed
 
 
 def run_backend(name: str, url: str, path: Path, n: int, vocab: list[str]) -> dict:
-    env = {**os.environ, "DATABASE_URL": url, "CATALOG_ENV": "development",
-           "SECRET_KEY": "bench", "MAX_UPLOAD_MB": "100", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CATALOG_ENV": "development",
+        "SECRET_KEY": "bench",
+        "MAX_UPLOAD_MB": "100",
+        "PYTHONPATH": str(ROOT),
+    }
     flask(env, "init-db")
     flask(env, "seed", "--no-demo")
     flask(env, "create-provider", "bench", "--name", "Bench Academy")
@@ -117,15 +155,30 @@ def run_backend(name: str, url: str, path: Path, n: int, vocab: list[str]) -> di
     t_again = time.perf_counter() - start
     assert "created 0, updated 0" in again.stdout, again.stdout
     print(f"[{name}] baseline (csv + 1 bulk insert + 1 cdist) {t_base:7.2f} s")
-    print(f"[{name}] import-catalog CLI                    {t_cli:7.2f} s   ratio {t_cli / t_base:5.2f}x"
-          f"   (target <= 2.5x)")
-    print(f"[{name}] re-import, all unchanged              {t_again:7.2f} s   ratio {t_again / t_base:5.2f}x")
-    print(f"[{name}] peak memory of the CLI process (max RSS so far) {rss:6.0f} MB (target < 500 MB)")
+    print(
+        f"[{name}] import-catalog CLI                    {t_cli:7.2f} s   ratio {t_cli / t_base:5.2f}x"
+        f"   (target <= 2.5x)"
+    )
+    print(
+        f"[{name}] re-import, all unchanged              {t_again:7.2f} s   ratio {t_again / t_base:5.2f}x"
+    )
+    print(
+        f"[{name}] peak memory of the CLI process (max RSS so far) {rss:6.0f} MB (target < 500 MB)"
+    )
     t_upload, t_preview = web_preview(env, url, path)
-    print(f"[{name}] web: upload 5,000 rows {t_upload:5.2f} s, then the preview page "
-          f"{t_preview:5.2f} s")
-    return {"backend": name, "baseline": t_base, "cli": t_cli, "again": t_again, "rss": rss,
-            "upload": t_upload, "preview": t_preview}
+    print(
+        f"[{name}] web: upload 5,000 rows {t_upload:5.2f} s, then the preview page "
+        f"{t_preview:5.2f} s"
+    )
+    return {
+        "backend": name,
+        "baseline": t_base,
+        "cli": t_cli,
+        "again": t_again,
+        "rss": rss,
+        "upload": t_upload,
+        "preview": t_preview,
+    }
 
 
 def web_preview(env: dict, url: str, path: Path, rows: int = 5000) -> tuple[float, float]:
@@ -134,18 +187,35 @@ def web_preview(env: dict, url: str, path: Path, rows: int = 5000) -> tuple[floa
 
     password = "bench-password-123"
     flask(env, "create-provider", "web", "--name", "Web Academy")
-    flask(env, "create-user", "web@bench.example", "--role", "provider", "--provider", "web",
-          stdin=password + "\n")
+    flask(
+        env,
+        "create-user",
+        "web@bench.example",
+        "--role",
+        "provider",
+        "--provider",
+        "web",
+        stdin=password + "\n",
+    )
     with path.open(encoding="utf-8") as handle:
         content = "".join(itertools.islice(handle, rows + 1)).encode()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                      "WTF_CSRF_ENABLED": False, "MAX_UPLOAD_MB": 100})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "MAX_UPLOAD_MB": 100,
+        }
+    )
     client = app.test_client()
     signed_in = client.post("/login", data={"email": "web@bench.example", "password": password})
     assert signed_in.status_code == 302, signed_in.status_code
     start = time.perf_counter()
-    uploaded = client.post("/provider/catalogs/new", content_type="multipart/form-data",
-                           data={"file": (io.BytesIO(content), "catalog.csv")})
+    uploaded = client.post(
+        "/provider/catalogs/new",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(content), "catalog.csv")},
+    )
     t_upload = time.perf_counter() - start
     assert uploaded.status_code == 302, uploaded.get_data(as_text=True)[:500]
     start = time.perf_counter()

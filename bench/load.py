@@ -161,8 +161,14 @@ def build_database(url: str, env: dict, approved: int, pending: int) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         jid = conn.execute(sa.text("SELECT id FROM jurisdictions WHERE code='MO'")).scalar()
-        cats = dict(conn.execute(sa.text(  # Missouri's: Texas is seeded too, with its own slugs
-            "SELECT slug, id FROM categories WHERE jurisdiction_id = :j"), {"j": jid}).all())
+        cats = dict(
+            conn.execute(
+                sa.text(  # Missouri's: Texas is seeded too, with its own slugs
+                    "SELECT slug, id FROM categories WHERE jurisdiction_id = :j"
+                ),
+                {"j": jid},
+            ).all()
+        )
         base = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM providers")).scalar()
         conn.execute(
             sa.text(

@@ -46,13 +46,23 @@ def register_import_cli(app: Flask) -> None:
         except ServiceError as exc:
             _print_errors(exc)
             sys.exit(1)
-        with click.progressbar(length=2 * len(table.rows), label=f"Importing {path.name}",
-                               file=sys.stderr, show_pos=True) as bar:
+        with click.progressbar(
+            length=2 * len(table.rows),
+            label=f"Importing {path.name}",
+            file=sys.stderr,
+            show_pos=True,
+        ) as bar:
             try:
                 with write_intent():
                     report = import_table(
-                        db.session, provider, table, dry_run=dry_run, actor="cli", source="cli",
-                        filename=path.name, max_cell_chars=config["MAX_CELL_CHARS"],
+                        db.session,
+                        provider,
+                        table,
+                        dry_run=dry_run,
+                        actor="cli",
+                        source="cli",
+                        filename=path.name,
+                        max_cell_chars=config["MAX_CELL_CHARS"],
                         progress=lambda _stage, n: bar.update(n),
                     )
                     if dry_run:

@@ -30,7 +30,9 @@ class Site:
     name: str = ""
     short_name: str = "POST"  # "Missouri POST": page titles, footer
     ce_term: str = "continuing education"  # "CLEE": "Find approved Missouri CLEE courses"
-    ce_name: str = "continuing education"  # footer: "... continuing law enforcement education (CLEE)"
+    ce_name: str = (
+        "continuing education"  # footer: "... continuing law enforcement education (CLEE)"
+    )
     period_word: str = "period"  # "year": the finder chart's scale
     approved_by: str = "our review staff"  # "Missouri POST staff": who approved the listed courses
     course_id_label: str = "Control number"

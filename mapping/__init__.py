@@ -25,19 +25,38 @@ from .results import (
 from .taxonomy import Category, Taxonomy, TaxonomyError, default_taxonomy_path
 
 __all__ = [
-    "AreaSuggestion", "Category", "CourseInput", "Engine", "EvaluationError", "Example", "Flag",
-    "Normalised", "Report", "Suggestion", "Taxonomy", "TaxonomyError", "Token", "TopicSuggestion",
-    "default_taxonomy_path", "evaluate", "normalise", "read_gold", "suggest", "suggest_many",
+    "AreaSuggestion",
+    "Category",
+    "CourseInput",
+    "Engine",
+    "EvaluationError",
+    "Example",
+    "Flag",
+    "Normalised",
+    "Report",
+    "Suggestion",
+    "Taxonomy",
+    "TaxonomyError",
+    "Token",
+    "TopicSuggestion",
+    "default_taxonomy_path",
+    "evaluate",
+    "normalise",
+    "read_gold",
+    "suggest",
+    "suggest_many",
 ]
 
 
-def suggest(taxonomy: Taxonomy, course: CourseInput, examples: Iterable[Example] = ()
-            ) -> Suggestion:
+def suggest(
+    taxonomy: Taxonomy, course: CourseInput, examples: Iterable[Example] = ()
+) -> Suggestion:
     """One-off suggestion (builds an Engine; keep an Engine around for repeated use)."""
     return Engine(taxonomy, examples).suggest(course)
 
 
-def suggest_many(taxonomy: Taxonomy, courses: Sequence[CourseInput],
-                 examples: Iterable[Example] = ()) -> list[Suggestion]:
+def suggest_many(
+    taxonomy: Taxonomy, courses: Sequence[CourseInput], examples: Iterable[Example] = ()
+) -> list[Suggestion]:
     """Batched suggestions for many courses."""
     return Engine(taxonomy, examples).suggest_many(courses)

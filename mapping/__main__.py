@@ -18,14 +18,16 @@ from .taxonomy import Taxonomy, TaxonomyError, default_taxonomy_path
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m mapping",
-                                description="POST course category suggestions")
+    p = argparse.ArgumentParser(
+        prog="python -m mapping", description="POST course category suggestions"
+    )
     p.add_argument("--taxonomy", help="taxonomy TOML (default: seed_data/mo/taxonomy.toml)")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("suggest", help="suggest areas and topics for a title or a CSV file")
     s.add_argument("title", nargs="?", help="course title")
-    s.add_argument("--file", help="CSV with a title column (description, objectives, hours, "
-                                  "delivery optional)")
+    s.add_argument(
+        "--file", help="CSV with a title column (description, objectives, hours, delivery optional)"
+    )
     s.add_argument("--json", action="store_true", help="one JSON object per course")
     s.add_argument("--hours", help="course hours (single title)")
     s.add_argument("--delivery", choices=DELIVERY_MODES, help="delivery mode (single title)")
@@ -49,13 +51,17 @@ def format_suggestion(s: Suggestion) -> str:
     for a in s.areas:
         hours = "" if a.hours is None else f"{a.hours}h"
         why = a.evidence[0]["text"] if a.evidence else "no evidence"
-        lines.append(f"  area  {a.slug:<28}{a.score:>4}  {hours:>7}  "
-                     f"{'confident' if a.confident else 'review':<9}  {why}"
-                     f"  [runner-up {a.runner_up}, gap {a.gap}]")
+        lines.append(
+            f"  area  {a.slug:<28}{a.score:>4}  {hours:>7}  "
+            f"{'confident' if a.confident else 'review':<9}  {why}"
+            f"  [runner-up {a.runner_up}, gap {a.gap}]"
+        )
     for t in s.topics:
         why = t.evidence[0]["text"] if t.evidence else ""
-        lines.append(f"  topic {t.slug:<28}{t.score:>4}  {'':>7}  "
-                     f"{'confident' if t.confident else 'review':<9}  {why}")
+        lines.append(
+            f"  topic {t.slug:<28}{t.score:>4}  {'':>7}  "
+            f"{'confident' if t.confident else 'review':<9}  {why}"
+        )
     for f in s.flags:
         lines.append(f"  FLAG  {f.code}: {f.message}")
     return "\n".join(lines)

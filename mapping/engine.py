@@ -57,8 +57,10 @@ class Engine:
         """Suggestions for many courses; the fuzzy work is batched over all titles at once."""
         comp = self.compiled
         cache: dict[str, Normalised] = {}
-        norms = [cache.get(c.title) or cache.setdefault(c.title, normalise(c.title or ""))
-                 for c in courses]
+        norms = [
+            cache.get(c.title) or cache.setdefault(c.title, normalise(c.title or ""))
+            for c in courses
+        ]
         fixes = self._spelling_fixes(norms)
         prepared = [comp.prepare(n, fixes) for n in norms]
         texts = [content(toks) for toks in prepared]
@@ -92,8 +94,7 @@ class Engine:
         for course, b, a in zip(courses, before, after, strict=True):
             old = {"area": b.top_area, "topics": b.topic_slugs}
             new = {"area": a.top_area, "topics": a.topic_slugs}
-            rows.append({"title": course.title, "before": old, "after": new,
-                         "changed": old != new})
+            rows.append({"title": course.title, "before": old, "after": new, "changed": old != new})
         return rows
 
     # -- evidence -------------------------------------------------------------------------------
@@ -102,16 +103,27 @@ class Engine:
         vocab = self.compiled.vocabulary
         min_len = int(self.setting("token_fix_min_length"))
         abbr_first = self.compiled.abbr_maxlen
-        unknown = sorted({
-            t.key for n in norms for t in n.tokens
-            if len(t.key) >= min_len and t.key not in vocab and t.key not in STOPWORDS
-            and t.key not in abbr_first and t.key.isalpha()
-        })
+        unknown = sorted(
+            {
+                t.key
+                for n in norms
+                for t in n.tokens
+                if len(t.key) >= min_len
+                and t.key not in vocab
+                and t.key not in STOPWORDS
+                and t.key not in abbr_first
+                and t.key.isalpha()
+            }
+        )
         if not unknown:
             return {}
-        found = best_per_group(unknown, self._vocab_list,
-                               {"v": list(range(len(self._vocab_list)))},
-                               int(self.setting("token_fix_cutoff")), scorer=fuzz.ratio)
+        found = best_per_group(
+            unknown,
+            self._vocab_list,
+            {"v": list(range(len(self._vocab_list)))},
+            int(self.setting("token_fix_cutoff")),
+            scorer=fuzz.ratio,
+        )
         fixes = {}
         for word, row in zip(unknown, found, strict=True):
             if "v" in row:
@@ -130,18 +142,32 @@ class Engine:
             exact = set(comp.identifiers.get(ident, ()))
             for slug in comp.identifier_slugs(ident):
                 listed = slug in exact  # an exact course number decides; a pattern only suggests
-                ev.setdefault(slug, []).append({
-                    "kind": "identifier", "identifier": ident, "field": "title", "span": [s, e],
-                    "score": strong if listed else round(strong * 0.75), "strong": listed,
-                    "text": f"course number '{title[s:e].strip()}' ({ident}) "
-                            + ("is listed for it" if listed else "matches a listed pattern")})
+                ev.setdefault(slug, []).append(
+                    {
+                        "kind": "identifier",
+                        "identifier": ident,
+                        "field": "title",
+                        "span": [s, e],
+                        "score": strong if listed else round(strong * 0.75),
+                        "strong": listed,
+                        "text": f"course number '{title[s:e].strip()}' ({ident}) "
+                        + ("is listed for it" if listed else "matches a listed pattern"),
+                    }
+                )
         for hit in comp.exclusions.find_all(toks):
             s, e = hit.span
             for slug, _role, phrase in hit.entries:
-                ev.setdefault(slug, []).append({
-                    "kind": "exclusion", "phrase": phrase, "field": "title", "span": [s, e],
-                    "score": 0, "strong": False,
-                    "text": f"blocked: title contains '{title[s:e]}' (exclusion '{phrase}')"})
+                ev.setdefault(slug, []).append(
+                    {
+                        "kind": "exclusion",
+                        "phrase": phrase,
+                        "field": "title",
+                        "span": [s, e],
+                        "score": 0,
+                        "strong": False,
+                        "text": f"blocked: title contains '{title[s:e]}' (exclusion '{phrase}')",
+                    }
+                )
         overrides = self.setting("phrase_scores")
         for hit in comp.keywords.find(toks):
             s, e = hit.span
@@ -149,16 +175,24 @@ class Engine:
             for slug, role, phrase in hit.entries:
                 is_strong = role == "strong"
                 score = int(overrides.get(f"{slug}:{phrase}", strong if is_strong else weak))
-                item: Evidence = {"kind": "phrase", "phrase": phrase, "role": role,
-                                  "field": "title", "span": [s, e], "score": score,
-                                  "strong": is_strong,
-                                  "text": f"title contains '{written}' ({role} keyword)"}
+                item: Evidence = {
+                    "kind": "phrase",
+                    "phrase": phrase,
+                    "role": role,
+                    "field": "title",
+                    "span": [s, e],
+                    "score": score,
+                    "strong": is_strong,
+                    "text": f"title contains '{written}' ({role} keyword)",
+                }
                 if hit.abbr:
                     item["kind"] = "abbreviation"
                     item["abbreviation"] = hit.abbr
-                    item["text"] = (f"title contains '{written}' = "
-                                    f"{comp.taxonomy.abbreviations.get(hit.abbr, phrase)}"
-                                    f" ({role} keyword '{phrase}')")
+                    item["text"] = (
+                        f"title contains '{written}' = "
+                        f"{comp.taxonomy.abbreviations.get(hit.abbr, phrase)}"
+                        f" ({role} keyword '{phrase}')"
+                    )
                 if hit.fixed:
                     item["kind"] = "fuzzy"
                     item["score"] = round(score * 0.9)
@@ -168,8 +202,9 @@ class Engine:
                 ev.setdefault(slug, []).append(item)
         return ev
 
-    def _fuzzy_evidence(self, ev: dict[str, list[Evidence]], found: dict[str, tuple[int, int]],
-                        size: int) -> None:
+    def _fuzzy_evidence(
+        self, ev: dict[str, list[Evidence]], found: dict[str, tuple[int, int]], size: int
+    ) -> None:
         comp = self.compiled
         weight = float(self.setting("fuzzy_weight"))
         topic_cutoff = int(self.setting("fuzzy_topic_cutoff"))
@@ -179,21 +214,29 @@ class Engine:
                 self._example_evidence(ev, score, idx - len(comp.choices), size)
                 continue
             items = ev.get(slug, ())
-            if score < fuzzy_cutoff or any(i["kind"] != "fuzzy" and i["field"] == "title"
-                                           for i in items):
+            if score < fuzzy_cutoff or any(
+                i["kind"] != "fuzzy" and i["field"] == "title" for i in items
+            ):
                 continue
             if self.taxonomy.get(slug).kind == "topic" and score < topic_cutoff:
                 continue
             roles = {role: phrase for s, role, phrase in comp.choice_entries[idx] if s == slug}
             role = "strong" if "strong" in roles else "weak"
             factor = weight if role == "strong" else weight / 2
-            ev.setdefault(slug, []).append({
-                "kind": "fuzzy", "phrase": roles[role], "role": role, "field": "title",
-                "similarity": score, "score": round(score * factor), "strong": False,
-                "text": f"title resembles '{roles[role]}' ({score}% token-set similarity)"})
+            ev.setdefault(slug, []).append(
+                {
+                    "kind": "fuzzy",
+                    "phrase": roles[role],
+                    "role": role,
+                    "field": "title",
+                    "similarity": score,
+                    "score": round(score * factor),
+                    "strong": False,
+                    "text": f"title resembles '{roles[role]}' ({score}% token-set similarity)",
+                }
+            )
 
-    def _example_evidence(self, ev: dict[str, list[Evidence]], sim: int, i: int,
-                          size: int) -> None:
+    def _example_evidence(self, ev: dict[str, list[Evidence]], sim: int, i: int, size: int) -> None:
         if sim < int(self.setting("example_cutoff")):
             return
         ex = self.examples[i]
@@ -209,11 +252,19 @@ class Engine:
             except KeyError:
                 continue
             share = float(shares.get(slug, 1))
-            ev.setdefault(slug, []).append({
-                "kind": "example", "example": ex.title, "course_id": ex.course_id,
-                "decision": ex.decision, "similarity": sim, "field": "title",
-                "score": round(sim * weight * share), "strong": False,
-                "text": f"similar to {ex.decision} course '{ex.title}' ({sim}%)"})
+            ev.setdefault(slug, []).append(
+                {
+                    "kind": "example",
+                    "example": ex.title,
+                    "course_id": ex.course_id,
+                    "decision": ex.decision,
+                    "similarity": sim,
+                    "field": "title",
+                    "score": round(sim * weight * share),
+                    "strong": False,
+                    "text": f"similar to {ex.decision} course '{ex.title}' ({sim}%)",
+                }
+            )
 
     def _field_evidence(self, ev: dict[str, list[Evidence]], field: str, text: str) -> None:
         comp = self.compiled
@@ -231,8 +282,15 @@ class Engine:
                 score = strong if role == "strong" else weak
                 if slug in best and best[slug]["score"] >= score:
                     continue
-                best[slug] = {"kind": "description", "phrase": phrase, "role": role,
-                              "field": field, "span": [s, e], "score": score, "strong": False,
-                              "text": f"{field} mentions '{text[s:e]}' ({role} keyword)"}
+                best[slug] = {
+                    "kind": "description",
+                    "phrase": phrase,
+                    "role": role,
+                    "field": field,
+                    "span": [s, e],
+                    "score": score,
+                    "strong": False,
+                    "text": f"{field} mentions '{text[s:e]}' ({role} keyword)",
+                }
         for slug, item in best.items():
             ev.setdefault(slug, []).append(item)

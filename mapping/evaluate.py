@@ -45,8 +45,10 @@ def _rows(path: str | Path, required: Sequence[str]) -> Iterator[tuple[int, dict
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in required if c not in header]
             if missing:
-                raise EvaluationError(f"{path}: missing column(s) {', '.join(missing)} "
-                                      f"(header has: {', '.join(header) or 'nothing'})")
+                raise EvaluationError(
+                    f"{path}: missing column(s) {', '.join(missing)} "
+                    f"(header has: {', '.join(header) or 'nothing'})"
+                )
             reader.fieldnames = header
             for n, raw in enumerate(reader, start=2):
                 yield n, {k: (v or "").strip() for k, v in raw.items() if k is not None}
@@ -63,16 +65,20 @@ def _course(path: str | Path, n: int, row: dict[str, str]) -> CourseInput:
         try:
             hours = Decimal(row["hours"])
         except InvalidOperation:
-            raise EvaluationError(f"{path}: row {n}, column 'hours': "
-                                  f"not a number: {row['hours']!r}") from None
+            raise EvaluationError(
+                f"{path}: row {n}, column 'hours': not a number: {row['hours']!r}"
+            ) from None
         if not hours.is_finite() or hours < 0:
             raise EvaluationError(f"{path}: row {n}, column 'hours': must be >= 0")
     delivery = (row.get("delivery") or "").lower().replace(" ", "-").replace("_", "-") or None
     if delivery is not None and delivery not in DELIVERY_MODES:
-        raise EvaluationError(f"{path}: row {n}, column 'delivery': {row['delivery']!r} is not "
-                              f"one of {', '.join(DELIVERY_MODES)}")
-    return CourseInput(title, row.get("description") or None, row.get("objectives") or None,
-                       hours, delivery)
+        raise EvaluationError(
+            f"{path}: row {n}, column 'delivery': {row['delivery']!r} is not "
+            f"one of {', '.join(DELIVERY_MODES)}"
+        )
+    return CourseInput(
+        title, row.get("description") or None, row.get("objectives") or None, hours, delivery
+    )
 
 
 def read_courses(path: str | Path) -> list[CourseInput]:
@@ -88,13 +94,17 @@ def read_gold(path: str | Path, taxonomy: Taxonomy) -> list[GoldRow]:
     for n, row in _rows(path, ["title", "area", "topics"]):
         course = _course(path, n, row)
         if row["area"] not in areas:
-            raise EvaluationError(f"{path}: row {n}, column 'area': unknown area slug "
-                                  f"{row['area']!r} (expected one of {', '.join(sorted(areas))})")
+            raise EvaluationError(
+                f"{path}: row {n}, column 'area': unknown area slug "
+                f"{row['area']!r} (expected one of {', '.join(sorted(areas))})"
+            )
         tags = frozenset(t.strip() for t in row["topics"].split(";") if t.strip())
         bad = sorted(tags - topics)
         if bad:
-            raise EvaluationError(f"{path}: row {n}, column 'topics': unknown topic slug(s) "
-                                  f"{', '.join(bad)} (expected {', '.join(sorted(topics))})")
+            raise EvaluationError(
+                f"{path}: row {n}, column 'topics': unknown topic slug(s) "
+                f"{', '.join(bad)} (expected {', '.join(sorted(topics))})"
+            )
         amb_raw = row.get("ambiguous", "").lower()
         ambiguous = None if "ambiguous" not in row else amb_raw in ("yes", "y", "true", "1")
         out.append(GoldRow(n, course, row["area"], tags, ambiguous))
@@ -120,9 +130,17 @@ class Report:
         """Readable table."""
         f = self.figures
         lines = [f"{'rows':<28}{f['n']}"]
-        for key in ("area_top1", "area_top1_unambiguous", "area_top3", "topic_precision",
-                    "topic_recall", "topic_f1", "confident_wrong", "confident_wrong_rate",
-                    "seconds"):
+        for key in (
+            "area_top1",
+            "area_top1_unambiguous",
+            "area_top3",
+            "topic_precision",
+            "topic_recall",
+            "topic_f1",
+            "confident_wrong",
+            "confident_wrong_rate",
+            "seconds",
+        ):
             if key in f:
                 lines.append(f"{key:<28}{f[key]}")
         lines.append("")
@@ -133,14 +151,20 @@ class Report:
             lines.append("")
             lines.append(f"misses ({len(self.misses)}):")
             for m in self.misses:
-                lines.append(f"  row {m['row']}: {m['title']!r} gold {m['gold_area']} "
-                             f"{sorted(m['gold_topics'])} -> {m['area']} {sorted(m['topics'])}"
-                             f"{' CONFIDENT' if m['confident_wrong'] else ''}")
+                lines.append(
+                    f"  row {m['row']}: {m['title']!r} gold {m['gold_area']} "
+                    f"{sorted(m['gold_topics'])} -> {m['area']} {sorted(m['topics'])}"
+                    f"{' CONFIDENT' if m['confident_wrong'] else ''}"
+                )
         return "\n".join(lines)
 
 
-def evaluate(gold: str | Path | Sequence[GoldRow], taxonomy: Taxonomy | None = None, *,
-             engine: Engine | None = None) -> Report:
+def evaluate(
+    gold: str | Path | Sequence[GoldRow],
+    taxonomy: Taxonomy | None = None,
+    *,
+    engine: Engine | None = None,
+) -> Report:
     """Run the engine over gold rows (or a gold CSV path) and compute the figures."""
     from .engine import Engine
 
@@ -168,31 +192,53 @@ def evaluate(gold: str | Path | Sequence[GoldRow], taxonomy: Taxonomy | None = N
         predicted = set(s.topic_slugs)
         for slug in predicted | row.topics:
             bucket = per.setdefault(slug, {"tp": 0, "fp": 0, "fn": 0})
-            key = "tp" if slug in predicted and slug in row.topics else (
-                "fp" if slug in predicted else "fn")
+            key = (
+                "tp"
+                if slug in predicted and slug in row.topics
+                else ("fp" if slug in predicted else "fn")
+            )
             bucket[key] += 1
         tp += len(predicted & row.topics)
         fp += len(predicted - row.topics)
         fn += len(row.topics - predicted)
         wrong = (not ok and s.areas[0].confident) or any(
-            t.confident and t.slug not in row.topics for t in s.topics)
+            t.confident and t.slug not in row.topics for t in s.topics
+        )
         conf_wrong += wrong
         if not ok or predicted != row.topics:
-            misses.append({"row": row.row, "title": row.course.title, "gold_area": row.area,
-                           "gold_topics": sorted(row.topics), "area": ranked[0],
-                           "topics": sorted(predicted), "ambiguous": row.ambiguous,
-                           "confident_wrong": wrong})
+            misses.append(
+                {
+                    "row": row.row,
+                    "title": row.course.title,
+                    "gold_area": row.area,
+                    "gold_topics": sorted(row.topics),
+                    "area": ranked[0],
+                    "topics": sorted(predicted),
+                    "ambiguous": row.ambiguous,
+                    "confident_wrong": wrong,
+                }
+            )
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     n = len(rows)
     figures: dict[str, Any] = {
-        "n": n, "area_top1": _ratio(top1, n), "area_top3": _ratio(top3, n),
-        "topic_precision": precision, "topic_recall": recall,
+        "n": n,
+        "area_top1": _ratio(top1, n),
+        "area_top3": _ratio(top3, n),
+        "topic_precision": precision,
+        "topic_recall": recall,
         "topic_f1": round(2 * precision * recall / (precision + recall), 4)
-        if precision + recall else 0.0,
-        "confident_wrong": conf_wrong, "confident_wrong_rate": _ratio(conf_wrong, n),
-        "per_topic": {slug: {"precision": _ratio(b["tp"], b["tp"] + b["fp"]),
-                             "recall": _ratio(b["tp"], b["tp"] + b["fn"]),
-                             "support": b["tp"] + b["fn"]} for slug, b in per.items()},
+        if precision + recall
+        else 0.0,
+        "confident_wrong": conf_wrong,
+        "confident_wrong_rate": _ratio(conf_wrong, n),
+        "per_topic": {
+            slug: {
+                "precision": _ratio(b["tp"], b["tp"] + b["fp"]),
+                "recall": _ratio(b["tp"], b["tp"] + b["fn"]),
+                "support": b["tp"] + b["fn"],
+            }
+            for slug, b in per.items()
+        },
         "seconds": round(seconds, 4),
     }
     if any(r.ambiguous is not None for r in rows):

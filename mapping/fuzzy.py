@@ -35,8 +35,13 @@ def best_per_group(
     for lo in range(0, len(queries), CHUNK):
         block = queries[lo : lo + CHUNK]
         matrix: Any = process.cdist(
-            block, choices, scorer=scorer, processor=utils.default_process,
-            score_cutoff=cutoff, dtype="uint8", workers=-1,
+            block,
+            choices,
+            scorer=scorer,
+            processor=utils.default_process,
+            score_cutoff=cutoff,
+            dtype="uint8",
+            workers=-1,
         )
         for name, cols in groups.items():
             if not cols:
@@ -65,8 +70,12 @@ def _slow(
     for q in queries:
         row: dict[str, tuple[int, int]] = {}
         for _choice, score, idx in process.extract(
-            q, choices, scorer=scorer, processor=utils.default_process,
-            score_cutoff=max(cutoff, 1), limit=None,
+            q,
+            choices,
+            scorer=scorer,
+            processor=utils.default_process,
+            score_cutoff=max(cutoff, 1),
+            limit=None,
         ):
             name = owner.get(idx)
             if name is not None and int(score) > row.get(name, (-1, 0))[0]:

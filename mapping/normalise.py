@@ -145,7 +145,9 @@ def normalise(title: str) -> Normalised:
     pos = 0
     for m in _DEESC.finditer(work):
         tokens.extend(_tokens(title, work, pos, m.start()))
-        tokens.append(Token("deescalation", "deescalation", m.start(), m.end(), _is_upper(title, m)))
+        tokens.append(
+            Token("deescalation", "deescalation", m.start(), m.end(), _is_upper(title, m))
+        )
         pos = m.end()
     tokens.extend(_tokens(title, work, pos, len(work)))
     return Normalised(title, tuple(tokens), tuple(identifiers))

@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["CourseInput", "Example", "AreaSuggestion", "TopicSuggestion", "Flag", "Suggestion",
-           "DELIVERY_MODES"]
+__all__ = [
+    "CourseInput",
+    "Example",
+    "AreaSuggestion",
+    "TopicSuggestion",
+    "Flag",
+    "Suggestion",
+    "DELIVERY_MODES",
+]
 
 DELIVERY_MODES = ("online", "in-person", "live-virtual", "blended")
 Evidence = dict[str, Any]
@@ -56,10 +63,14 @@ class AreaSuggestion:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; hours as a decimal string ("1.25") or None."""
         return {
-            "slug": self.slug, "name": self.name, "score": self.score,
+            "slug": self.slug,
+            "name": self.name,
+            "score": self.score,
             "hours": None if self.hours is None else str(self.hours),
-            "confident": self.confident, "evidence": [dict(e) for e in self.evidence],
-            "runner_up": self.runner_up, "gap": self.gap,
+            "confident": self.confident,
+            "evidence": [dict(e) for e in self.evidence],
+            "runner_up": self.runner_up,
+            "gap": self.gap,
         }
 
 
@@ -75,8 +86,13 @@ class TopicSuggestion:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
-        return {"slug": self.slug, "name": self.name, "score": self.score,
-                "confident": self.confident, "evidence": [dict(e) for e in self.evidence]}
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "score": self.score,
+            "confident": self.confident,
+            "evidence": [dict(e) for e in self.evidence],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +106,12 @@ class Flag:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
-        return {"code": self.code, "message": self.message, "category": self.category,
-                "evidence": [dict(e) for e in self.evidence]}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "category": self.category,
+            "evidence": [dict(e) for e in self.evidence],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +135,9 @@ class Suggestion:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict in the shape of the CLI's --json output."""
-        return {"title": self.title, "areas": [a.to_dict() for a in self.areas],
-                "topics": [t.to_dict() for t in self.topics],
-                "flags": [f.to_dict() for f in self.flags]}
+        return {
+            "title": self.title,
+            "areas": [a.to_dict() for a in self.areas],
+            "topics": [t.to_dict() for t in self.topics],
+            "flags": [f.to_dict() for f in self.flags],
+        }

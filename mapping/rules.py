@@ -59,7 +59,6 @@ class _PhraseTable:
             i += step
         return hits
 
-
     def find_all(self, tokens: Sequence[Token]) -> list[Hit]:
         """Every match, overlapping ones included (used for exclusions)."""
         keys = [t.key for t in tokens]
@@ -96,15 +95,15 @@ class Compiled:
     choices: list[str]  # fuzzy choice strings (content tokens of each phrase)
     choice_entries: list[list[Entry]]
 
-    def prepare(self, norm: Normalised, fixes: dict[str, tuple[str, ...]] | None = None) -> list[Token]:
+    def prepare(
+        self, norm: Normalised, fixes: dict[str, tuple[str, ...]] | None = None
+    ) -> list[Token]:
         """Apply spelling fixes, then expand abbreviations; returns the tokens to match on."""
         tokens: list[Token] = []
         for t in norm.tokens:
             fix = fixes.get(t.key) if fixes else None
             if fix:
-                tokens.extend(
-                    Token(k, k, t.start, t.end, t.upper, None, t.text) for k in fix
-                )
+                tokens.extend(Token(k, k, t.start, t.end, t.upper, None, t.text) for k in fix)
             else:
                 tokens.append(t)
         return self._expand(tokens)
@@ -164,12 +163,26 @@ def compile_taxonomy(tax: Taxonomy) -> Compiled:
             abbreviations[key] = (written, exp)
             abbr_maxlen[key[0]] = max(abbr_maxlen.get(key[0], 0), len(key))
     upper_only = frozenset(str(a) for a in tax.setting("abbreviations_upper_only"))
-    comp = Compiled(tax, abbreviations, abbr_maxlen, upper_only, _PhraseTable(), _PhraseTable(),
-                    {}, [], {}, [], [])
+    comp = Compiled(
+        tax,
+        abbreviations,
+        abbr_maxlen,
+        upper_only,
+        _PhraseTable(),
+        _PhraseTable(),
+        {},
+        [],
+        {},
+        [],
+        [],
+    )
     choice_index: dict[str, int] = {}
     for cat in tax.categories:
-        for role, phrases in (("strong", cat.strong), ("weak", cat.weak),
-                              ("exclusion", cat.exclusions)):
+        for role, phrases in (
+            ("strong", cat.strong),
+            ("weak", cat.weak),
+            ("exclusion", cat.exclusions),
+        ):
             for phrase in phrases:
                 key = comp.phrase_key(phrase)
                 if not key:

@@ -259,24 +259,45 @@ def make_course(app, taxonomy):
     categories = categories_by_slug(db.session, taxonomy)
     counter = {"n": 0}
 
-    def make(title: str, *, provider: str = "acme-academy", hours="1", delivery="in-person",
-             areas=None, topics=(), status="approved", approved_until="default",
-             approved_at=None, description="", objectives="", url="") -> Course:
+    def make(
+        title: str,
+        *,
+        provider: str = "acme-academy",
+        hours="1",
+        delivery="in-person",
+        areas=None,
+        topics=(),
+        status="approved",
+        approved_until="default",
+        approved_at=None,
+        description="",
+        objectives="",
+        url="",
+    ) -> Course:
         found = db.session.scalar(sa.select(Provider).where(Provider.slug == provider))
         if found is None:
             found = Provider(slug=provider, name=provider.replace("-", " ").title())
             db.session.add(found)
         counter["n"] += 1
         hours = Decimal(str(hours))
-        course = Course(provider=found, jurisdiction=taxonomy, title=title,
-                        normalised_title=normalise_title(title) + f" {counter['n']}",
-                        hours=hours, delivery=delivery, description=description,
-                        objectives=objectives, url=url, status=status)
+        course = Course(
+            provider=found,
+            jurisdiction=taxonomy,
+            title=title,
+            normalised_title=normalise_title(title) + f" {counter['n']}",
+            hours=hours,
+            delivery=delivery,
+            description=description,
+            objectives=objectives,
+            url=url,
+            status=status,
+        )
         if approved_until == "default":
             approved_until = dt.date.today() + dt.timedelta(days=30)
         if status == "approved" or areas is not None:
-            set_course_categories(course, "decided", areas or {"skill-development": hours},
-                                  list(topics), categories)
+            set_course_categories(
+                course, "decided", areas or {"skill-development": hours}, list(topics), categories
+            )
         course.approved_until = approved_until
         course.approved_at = approved_at or utcnow()
         db.session.add(course)

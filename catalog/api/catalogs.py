@@ -42,34 +42,54 @@ def _read_request(max_rows: int):
     upload = request.files.get("file")
     if upload is not None:
         return read_table(upload.read(), upload.filename or "catalog.csv", max_rows=max_rows), (
-            upload.filename or "")
+            upload.filename or ""
+        )
     if not request.is_json:
-        raise Invalid("Send a JSON catalog (Content-Type: application/json) or a file in the "
-                      "multipart field 'file'.",
-                      [{"row": None, "field": "file", "message": "no catalog in the request"}])
+        raise Invalid(
+            "Send a JSON catalog (Content-Type: application/json) or a file in the "
+            "multipart field 'file'.",
+            [{"row": None, "field": "file", "message": "no catalog in the request"}],
+        )
     try:
         payload = request.get_json(force=True, silent=False)
     except RecursionError as exc:
         raise Invalid("The JSON is nested too deeply.") from exc
     except Exception as exc:  # werkzeug raises BadRequest for unparsable JSON
-        raise Invalid("The request body is not valid JSON.",
-                      [{"row": None, "field": "file", "message": "invalid JSON"}]) from exc
+        raise Invalid(
+            "The request body is not valid JSON.",
+            [{"row": None, "field": "file", "message": "invalid JSON"}],
+        ) from exc
     return table_from_objects(courses_from_json(payload), max_rows), "api.json"
 
 
 def _body(report, *, dry_run: bool, errors=None) -> dict:
-    body = report.as_json() if report is not None else {
-        "catalog_id": None, "rows": 0, "created": 0, "updated": 0, "unchanged": 0, "errors": []}
+    body = (
+        report.as_json()
+        if report is not None
+        else {
+            "catalog_id": None,
+            "rows": 0,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "errors": [],
+        }
+    )
     if errors is not None:
         body["errors"] = errors
     if dry_run:
         body["dry_run"] = True
     if dry_run and report is not None:
         body["courses"] = [
-            {"row": r.row_number, "title": r.values.get("title"), "change": r.change,
-             "suggested_areas": {k: str(v) for k, v in suggested_labels(r.suggestion)[0].items()}
-             if r.suggestion else {},
-             "suggested_topics": suggested_labels(r.suggestion)[1] if r.suggestion else []}
+            {
+                "row": r.row_number,
+                "title": r.values.get("title"),
+                "change": r.change,
+                "suggested_areas": {k: str(v) for k, v in suggested_labels(r.suggestion)[0].items()}
+                if r.suggestion
+                else {},
+                "suggested_topics": suggested_labels(r.suggestion)[1] if r.suggestion else [],
+            }
             for r in report.rows
         ]
     return body
@@ -88,15 +108,28 @@ def post_catalog():
     report = None
     try:
         table, filename = _read_request(config["MAX_CATALOG_ROWS"])
-        report = import_table(db.session, provider, table, dry_run=dry_run, user=user,
-                              source="api", filename=filename,
-                              max_cell_chars=config["MAX_CELL_CHARS"])
+        report = import_table(
+            db.session,
+            provider,
+            table,
+            dry_run=dry_run,
+            user=user,
+            source="api",
+            filename=filename,
+            max_cell_chars=config["MAX_CELL_CHARS"],
+        )
     except Invalid as exc:
         db.session.rollback()
-        details = [{"row": d.get("row"), "field": d.get("field"), "message": d.get("message")}
-                   for d in exc.details if isinstance(d, dict)]
-        body = _body(getattr(exc, "report", None), dry_run=dry_run, errors=details or [
-            {"row": None, "field": "file", "message": exc.message}])
+        details = [
+            {"row": d.get("row"), "field": d.get("field"), "message": d.get("message")}
+            for d in exc.details
+            if isinstance(d, dict)
+        ]
+        body = _body(
+            getattr(exc, "report", None),
+            dry_run=dry_run,
+            errors=details or [{"row": None, "field": "file", "message": exc.message}],
+        )
         if not dry_run:  # nothing was written, so nothing was created or updated
             body.update(created=0, updated=0, unchanged=0)
         body["error"] = exc.message

@@ -46,6 +46,7 @@ class CatalogSubmission(Base):
     def _clean_filename(self, _key, value):
         # A client-sent name may hold NUL (refused by PostgreSQL) or be any length.
         return re.sub(r"[\x00-\x1f\x7f]", "", value or "")[:255]
+
     source: Mapped[str] = mapped_column(String(16), default="upload")  # upload | api | cli | form
     file_format: Mapped[str] = mapped_column(String(8), default="csv")
     status: Mapped[str] = mapped_column(String(16), default="draft")

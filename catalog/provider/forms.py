@@ -27,10 +27,16 @@ class ActionForm(FlaskForm):
 
 
 class ProposalForm(FlaskForm):
-    area_hours = StringField("Area hours", validators=[Optional(), Length(max=500)],
-                             description="e.g. legal-studies:1;skill-development:1")
-    topics = StringField("Topics", validators=[Optional(), Length(max=500)],
-                         description="e.g. de-escalation;implicit-bias")
+    area_hours = StringField(
+        "Area hours",
+        validators=[Optional(), Length(max=500)],
+        description="e.g. legal-studies:1;skill-development:1",
+    )
+    topics = StringField(
+        "Topics",
+        validators=[Optional(), Length(max=500)],
+        description="e.g. de-escalation;implicit-bias",
+    )
 
 
 def column_map_form(headers: list[str], current: dict):
@@ -44,8 +50,13 @@ def column_map_form(headers: list[str], current: dict):
 
     for name in FIELDS:
         label = FIELD_LABELS[name] + (" (required)" if name in REQUIRED_FIELDS else "")
-        setattr(ColumnMapForm, name, SelectField(label, choices=choices, default=str(
-            current[name]) if name in current else ""))
+        setattr(
+            ColumnMapForm,
+            name,
+            SelectField(
+                label, choices=choices, default=str(current[name]) if name in current else ""
+            ),
+        )
     return ColumnMapForm
 
 
@@ -61,23 +72,33 @@ def course_form(areas: list, topics: list):
 
     class CourseForm(FlaskForm):
         title = StringField("Course title", validators=[Length(max=500)])
-        provider_code = StringField("Your course code", validators=[Optional(), Length(max=64)],
-                                    description="Optional; used to recognise the course when "
-                                    "you upload your catalog again.")
-        hours = StringField("Hours", description="Total contact hours, in quarter hours "
-                            "(e.g. 1, 1.5, 2.25).")
-        delivery = SelectField("Delivery", choices=[
-            SelectChoice("in-person", "In person (classroom or range)"),
-            SelectChoice("online", "Online, self-paced"),
-            SelectChoice("live-virtual", "Live virtual (webinar)"),
-            SelectChoice("blended", "Blended")])
+        provider_code = StringField(
+            "Your course code",
+            validators=[Optional(), Length(max=64)],
+            description="Optional; used to recognise the course when "
+            "you upload your catalog again.",
+        )
+        hours = StringField(
+            "Hours", description="Total contact hours, in quarter hours (e.g. 1, 1.5, 2.25)."
+        )
+        delivery = SelectField(
+            "Delivery",
+            choices=[
+                SelectChoice("in-person", "In person (classroom or range)"),
+                SelectChoice("online", "Online, self-paced"),
+                SelectChoice("live-virtual", "Live virtual (webinar)"),
+                SelectChoice("blended", "Blended"),
+            ],
+        )
         description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
         objectives = TextAreaField("Learning objectives", validators=[Optional(), Length(max=5000)])
         url = StringField("Web address", validators=[Optional(), Length(max=1000)])
-        topics = MultiCheckboxField("Mandated topics you propose",
-                                    choices=topic_choices)
+        topics = MultiCheckboxField("Mandated topics you propose", choices=topic_choices)
 
     for area in areas:
-        setattr(CourseForm, f"area__{area.slug}", StringField(
-            area.name, validators=[Optional(), Length(max=10)]))
+        setattr(
+            CourseForm,
+            f"area__{area.slug}",
+            StringField(area.name, validators=[Optional(), Length(max=10)]),
+        )
     return CourseForm

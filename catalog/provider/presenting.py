@@ -39,8 +39,9 @@ def highlight(title: str, suggestion: dict | None) -> list[tuple[str, bool]]:
 
 
 def _evidence_texts(entry: dict) -> list[str]:
-    texts = (ev.get("text") or ev.get("phrase") or ev.get("kind", "")
-             for ev in entry.get("evidence", []))
+    texts = (
+        ev.get("text") or ev.get("phrase") or ev.get("kind", "") for ev in entry.get("evidence", [])
+    )
     return list(dict.fromkeys(texts))[:4]  # two keywords on the same words read as one line
 
 
@@ -58,24 +59,41 @@ def suggestion_view(suggestion: dict | None) -> dict:
         if entry["slug"] not in areas:
             continue
         hours = areas[entry["slug"]]
-        out_areas.append({
-            "slug": entry["slug"], "name": entry.get("name", entry["slug"]),
-            "score": int(round(entry.get("score", 0))), "confident": bool(entry.get("confident")),
-            "hours": format(Decimal(str(hours)).normalize(), "f") if hours else "",
-            "runner_up": names.get(entry.get("runner_up"), entry.get("runner_up")),
-            "gap": entry.get("gap"), "evidence": _evidence_texts(entry),
-        })
-    out_topics = [{
-        "slug": t["slug"], "name": t.get("name", t["slug"]), "score": int(round(t.get("score", 0))),
-        "confident": bool(t.get("confident")), "evidence": _evidence_texts(t),
-    } for t in suggestion.get("topics", []) if t["slug"] in topics]
-    return {"areas": out_areas, "topics": out_topics,
-            "flags": [f.get("message", f.get("code", "")) for f in suggestion.get("flags", [])]}
+        out_areas.append(
+            {
+                "slug": entry["slug"],
+                "name": entry.get("name", entry["slug"]),
+                "score": int(round(entry.get("score", 0))),
+                "confident": bool(entry.get("confident")),
+                "hours": format(Decimal(str(hours)).normalize(), "f") if hours else "",
+                "runner_up": names.get(entry.get("runner_up"), entry.get("runner_up")),
+                "gap": entry.get("gap"),
+                "evidence": _evidence_texts(entry),
+            }
+        )
+    out_topics = [
+        {
+            "slug": t["slug"],
+            "name": t.get("name", t["slug"]),
+            "score": int(round(t.get("score", 0))),
+            "confident": bool(t.get("confident")),
+            "evidence": _evidence_texts(t),
+        }
+        for t in suggestion.get("topics", [])
+        if t["slug"] in topics
+    ]
+    return {
+        "areas": out_areas,
+        "topics": out_topics,
+        "flags": [f.get("message", f.get("code", "")) for f in suggestion.get("flags", [])],
+    }
 
 
 def course_suggestion_view(course) -> dict:
-    return {**suggestion_view(course.suggestion),
-            "segments": highlight(course.title, course.suggestion)}
+    return {
+        **suggestion_view(course.suggestion),
+        "segments": highlight(course.title, course.suggestion),
+    }
 
 
 def bar_chart(items: list[tuple[str, int, str]]) -> dict:
@@ -83,6 +101,13 @@ def bar_chart(items: list[tuple[str, int, str]]) -> dict:
     top = max((n for _, n, _ in items), default=0) or 1
     rows = []
     for i, (label, n, key) in enumerate(items):
-        rows.append({"label": label, "count": n, "key": key, "y": i * 26,
-                     "width": max(2 if n else 0, round(BAR_WIDTH * n / top))})
+        rows.append(
+            {
+                "label": label,
+                "count": n,
+                "key": key,
+                "y": i * 26,
+                "width": max(2 if n else 0, round(BAR_WIDTH * n / top)),
+            }
+        )
     return {"rows": rows, "height": len(items) * 26, "bar_width": BAR_WIDTH}

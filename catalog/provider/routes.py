@@ -46,8 +46,14 @@ from catalog.services.suggesting import course_input, default_jurisdiction, get_
 
 PER_PAGE = 100
 COURSES_PER_PAGE = 50
-ROW_FILTERS = {"all": "All rows", "errors": "Rows with errors", "new": "New", "changed": "Changed",
-               "unchanged": "Unchanged", "dropped": "Dropped"}
+ROW_FILTERS = {
+    "all": "All rows",
+    "errors": "Rows with errors",
+    "new": "New",
+    "changed": "Changed",
+    "unchanged": "Unchanged",
+    "dropped": "Dropped",
+}
 
 
 def _cell_limit() -> int:
@@ -89,20 +95,34 @@ def index():
         .order_by(CatalogSubmission.created_at.desc(), CatalogSubmission.id.desc())
         .limit(20)
     ).all()
-    counts = dict(db.session.execute(
-        select(Course.status, func.count(Course.id))
-        .where(Course.provider_id == provider.id).group_by(Course.status)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(Course.status, func.count(Course.id))
+            .where(Course.provider_id == provider.id)
+            .group_by(Course.status)
+        ).all()
+    )
     status = request.args.get("status", "")
     query = select(Course).where(Course.provider_id == provider.id)
     if status in COURSE_STATUSES:
         query = query.where(Course.status == status)
-    page = db.paginate(query.order_by(Course.title, Course.id), per_page=COURSES_PER_PAGE,
-                       max_per_page=COURSES_PER_PAGE, error_out=False)
+    page = db.paginate(
+        query.order_by(Course.title, Course.id),
+        per_page=COURSES_PER_PAGE,
+        max_per_page=COURSES_PER_PAGE,
+        error_out=False,
+    )
     chart = bar_chart([(s.title(), counts.get(s, 0), s) for s in COURSE_STATUSES])
-    return render_template("provider/index.html", provider=provider, catalogs=catalogs,
-                           page=page, counts=counts, chart=chart, status=status,
-                           statuses=COURSE_STATUSES)
+    return render_template(
+        "provider/index.html",
+        provider=provider,
+        catalogs=catalogs,
+        page=page,
+        counts=counts,
+        chart=chart,
+        status=status,
+        statuses=COURSE_STATUSES,
+    )
 
 
 # -- upload -> columns -> preview -> confirm ----------------------------------------------------
@@ -117,19 +137,30 @@ def upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            table = read_table(upload.read(), upload.filename or "catalog",
-                               max_rows=current_app.config["MAX_CATALOG_ROWS"])
+            table = read_table(
+                upload.read(),
+                upload.filename or "catalog",
+                max_rows=current_app.config["MAX_CATALOG_ROWS"],
+            )
             catalog = submissions.create_submission(
-                db.session, provider, current_user, table, filename=upload.filename or "",
-                max_cell_chars=_cell_limit())
+                db.session,
+                provider,
+                current_user,
+                table,
+                filename=upload.filename or "",
+                max_cell_chars=_cell_limit(),
+            )
         except Invalid as exc:
             db.session.rollback()
             form.file.errors.append(exc.message)
             return render_template("provider/upload.html", form=form, provider=provider), 422
         db.session.commit()
         if submissions.needs_mapping(catalog):
-            flash("We could not tell which columns hold the title and the hours. "
-                  "Please choose them below.", "warning")
+            flash(
+                "We could not tell which columns hold the title and the hours. "
+                "Please choose them below.",
+                "warning",
+            )
             return redirect(url_for("provider.columns", catalog_id=catalog.id))
         return redirect(url_for("provider.preview", catalog_id=catalog.id))
     status = 422 if form.is_submitted() else 200
@@ -145,8 +176,10 @@ def columns(catalog_id: int):
         return redirect(url_for("provider.preview", catalog_id=catalog_id))
     form = column_map_form(catalog.headers, catalog.column_map or {})()
     sample = db.session.scalars(
-        select(CatalogRow.raw).where(CatalogRow.catalog_id == catalog.id)
-        .order_by(CatalogRow.row_number).limit(3)
+        select(CatalogRow.raw)
+        .where(CatalogRow.catalog_id == catalog.id)
+        .order_by(CatalogRow.row_number)
+        .limit(3)
     ).all()
     if form.validate_on_submit():
         chosen = {}
@@ -162,8 +195,14 @@ def columns(catalog_id: int):
         else:
             db.session.commit()
             return redirect(url_for("provider.preview", catalog_id=catalog.id))
-    return render_template("provider/columns.html", catalog=catalog, form=form, sample=sample,
-                           fields=FIELDS, labels=FIELD_LABELS)
+    return render_template(
+        "provider/columns.html",
+        catalog=catalog,
+        form=form,
+        sample=sample,
+        fields=FIELDS,
+        labels=FIELD_LABELS,
+    )
 
 
 @bp.get("/catalogs/<int:catalog_id>")
@@ -177,8 +216,9 @@ def preview(catalog_id: int):
     show = show if show in ROW_FILTERS else "all"
     base = select(CatalogRow).where(CatalogRow.catalog_id == catalog.id)
     counts_q = db.session.execute(
-        select(CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count,
-               func.count(CatalogRow.id))
+        select(
+            CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count, func.count(CatalogRow.id)
+        )
         .where(CatalogRow.catalog_id == catalog.id)
         .group_by(CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count)
     ).all()
@@ -196,42 +236,69 @@ def preview(catalog_id: int):
     elif show == "dropped":
         base = base.where(CatalogRow.dropped.is_(True))
     elif show in ("new", "changed", "unchanged"):
-        base = base.where(CatalogRow.change == show, CatalogRow.dropped.is_(False),
-                          CatalogRow.error_count == 0)
+        base = base.where(
+            CatalogRow.change == show, CatalogRow.dropped.is_(False), CatalogRow.error_count == 0
+        )
     order = [CatalogRow.row_number]
     if show == "all":  # errors first, so a long file shows its problems on page 1
         order = [CatalogRow.dropped, (CatalogRow.error_count > 0).desc(), CatalogRow.row_number]
-    page = db.paginate(base.order_by(*order), per_page=PER_PAGE, max_per_page=PER_PAGE,
-                       error_out=False)
+    page = db.paginate(
+        base.order_by(*order), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+    )
     existing_ids = [r.course_id for r in page.items if r.course_id]
-    existing = {c.id: c for c in db.session.scalars(
-        select(Course).where(Course.id.in_(existing_ids)))} if existing_ids else {}
+    existing = (
+        {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(existing_ids)))}
+        if existing_ids
+        else {}
+    )
     missing = []
     missing_count = 0
     if catalog.status == "draft":
         matched = select(CatalogRow.course_id).where(
-            CatalogRow.catalog_id == catalog.id, CatalogRow.dropped.is_(False),
-            CatalogRow.course_id.is_not(None))
-        missing_q = select(Course).where(Course.provider_id == catalog.provider_id,
-                                         Course.id.not_in(matched))
-        missing_count = db.session.scalar(
-            select(func.count()).select_from(missing_q.subquery())) or 0
+            CatalogRow.catalog_id == catalog.id,
+            CatalogRow.dropped.is_(False),
+            CatalogRow.course_id.is_not(None),
+        )
+        missing_q = select(Course).where(
+            Course.provider_id == catalog.provider_id, Course.id.not_in(matched)
+        )
+        missing_count = (
+            db.session.scalar(select(func.count()).select_from(missing_q.subquery())) or 0
+        )
         missing = db.session.scalars(missing_q.order_by(Course.title).limit(50)).all()
     else:
         missing_count = (catalog.summary or {}).get("missing", 0)
-    chart = bar_chart([
-        ("New", counts["new"], "new"), ("Changed", counts["changed"], "changed"),
-        ("Unchanged", counts["unchanged"], "unchanged"), ("With errors", counts["errors"], "errors"),
-        ("Dropped", counts["dropped"], "dropped"), ("Missing from file", missing_count, "missing"),
-    ])
-    rows = [(r, suggestion_view(r.suggestion), highlight(r.data.get("title") or "",
-                                                          r.suggestion)) for r in page.items]
+    chart = bar_chart(
+        [
+            ("New", counts["new"], "new"),
+            ("Changed", counts["changed"], "changed"),
+            ("Unchanged", counts["unchanged"], "unchanged"),
+            ("With errors", counts["errors"], "errors"),
+            ("Dropped", counts["dropped"], "dropped"),
+            ("Missing from file", missing_count, "missing"),
+        ]
+    )
+    rows = [
+        (r, suggestion_view(r.suggestion), highlight(r.data.get("title") or "", r.suggestion))
+        for r in page.items
+    ]
     can_edit = current_user.role == "provider" and catalog.status == "draft"
     return render_template(
-        "provider/preview.html", catalog=catalog, page=page, rows=rows, counts=counts,
-        show=show, filters=ROW_FILTERS, chart=chart, existing=existing, missing=missing,
-        missing_count=missing_count, can_edit=can_edit, action_form=ActionForm(),
-        blocking=counts["errors"], proposal_form=ProposalForm(),
+        "provider/preview.html",
+        catalog=catalog,
+        page=page,
+        rows=rows,
+        counts=counts,
+        show=show,
+        filters=ROW_FILTERS,
+        chart=chart,
+        existing=existing,
+        missing=missing,
+        missing_count=missing_count,
+        can_edit=can_edit,
+        action_form=ActionForm(),
+        blocking=counts["errors"],
+        proposal_form=ProposalForm(),
     )
 
 
@@ -243,16 +310,21 @@ def drop_rows(catalog_id: int):
     if catalog is not None and form.validate_on_submit():
         action = request.form.get("action")
         if action == "drop-errors":
-            ids = db.session.scalars(select(CatalogRow.id).where(
-                CatalogRow.catalog_id == catalog.id, CatalogRow.error_count > 0,
-                CatalogRow.dropped.is_(False))).all()
+            ids = db.session.scalars(
+                select(CatalogRow.id).where(
+                    CatalogRow.catalog_id == catalog.id,
+                    CatalogRow.error_count > 0,
+                    CatalogRow.dropped.is_(False),
+                )
+            ).all()
         else:
             ids = [int(x) for x in request.form.getlist("row") if x.isdigit()]
         n = submissions.set_dropped(db.session, catalog, ids, action != "restore")
         db.session.commit()
         flash(f"{n} row(s) {'restored' if action == 'restore' else 'dropped'}.", "success")
-    return redirect(url_for("provider.preview", catalog_id=catalog_id,
-                            show=request.form.get("show", "all")))
+    return redirect(
+        url_for("provider.preview", catalog_id=catalog_id, show=request.form.get("show", "all"))
+    )
 
 
 @bp.post("/catalogs/<int:catalog_id>/rows/<int:row_id>/proposal")
@@ -264,15 +336,30 @@ def proposal(catalog_id: int, row_id: int):
         row = db.session.get(CatalogRow, row_id)
         if row is None or row.catalog_id != catalog.id:
             abort(404)
-        submissions.set_proposal(db.session, catalog, row, form.area_hours.data or "",
-                                 form.topics.data or "", _cell_limit())
+        submissions.set_proposal(
+            db.session,
+            catalog,
+            row,
+            form.area_hours.data or "",
+            form.topics.data or "",
+            _cell_limit(),
+        )
         db.session.commit()
         flash(f"Row {row.row_number}: your proposed categories were saved.", "success")
     elif catalog is not None:
-        flash("The proposal was not saved: " + "; ".join(
-            e for errs in form.errors.values() for e in errs), "error")
-    return redirect(url_for("provider.preview", catalog_id=catalog_id,
-                            show=request.form.get("show", "all"), page=request.form.get("page")))
+        flash(
+            "The proposal was not saved: "
+            + "; ".join(e for errs in form.errors.values() for e in errs),
+            "error",
+        )
+    return redirect(
+        url_for(
+            "provider.preview",
+            catalog_id=catalog_id,
+            show=request.form.get("show", "all"),
+            page=request.form.get("page"),
+        )
+    )
 
 
 @bp.post("/catalogs/<int:catalog_id>/confirm")
@@ -292,8 +379,11 @@ def confirm(catalog_id: int):
         flash(exc.message, "error")
         return redirect(url_for("provider.preview", catalog_id=catalog_id, show="errors"))
     db.session.commit()
-    flash(f"Imported: {summary['created']} new, {summary['updated']} changed (sent to review), "
-          f"{summary['unchanged']} unchanged.", "success")
+    flash(
+        f"Imported: {summary['created']} new, {summary['updated']} changed (sent to review), "
+        f"{summary['unchanged']} unchanged.",
+        "success",
+    )
     return redirect(url_for("provider.preview", catalog_id=catalog.id))
 
 
@@ -339,18 +429,24 @@ def _course_page(course: Course | None):
     form, areas = _course_form_for(course)
     if form.validate_on_submit():
         raw = {
-            "title": form.title.data or "", "provider_code": (form.provider_code.data or "").strip(),
-            "hours": (form.hours.data or "").strip(), "delivery": form.delivery.data or "",
+            "title": form.title.data or "",
+            "provider_code": (form.provider_code.data or "").strip(),
+            "hours": (form.hours.data or "").strip(),
+            "delivery": form.delivery.data or "",
             "description": (form.description.data or "").strip(),
-            "objectives": (form.objectives.data or "").strip(), "url": (form.url.data or "").strip(),
+            "objectives": (form.objectives.data or "").strip(),
+            "url": (form.url.data or "").strip(),
             "area_hours": ";".join(
-                f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}" for a in areas
-                if (getattr(form, f"area__{a.slug}").data or "").strip()),
+                f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}"
+                for a in areas
+                if (getattr(form, f"area__{a.slug}").data or "").strip()
+            ),
             "topics": ";".join(form.topics.data or []),
         }
         try:
-            saved, change = submissions.save_course(db.session, provider, course, raw,
-                                                    current_user, _cell_limit())
+            saved, change = submissions.save_course(
+                db.session, provider, course, raw, current_user, _cell_limit()
+            )
         except Invalid as exc:
             db.session.rollback()
             for detail in exc.details:
@@ -362,15 +458,18 @@ def _course_page(course: Course | None):
                     flash(detail["message"], "error")
         else:
             db.session.commit()
-            messages = {"new": "Course saved and sent to POST for review.",
-                        "changed": "Changes saved; the course goes back to POST for review.",
-                        "unchanged": "Nothing changed."}
+            messages = {
+                "new": "Course saved and sent to POST for review.",
+                "changed": "Changes saved; the course goes back to POST for review.",
+                "unchanged": "Nothing changed.",
+            }
             flash(messages[change], "success" if change != "unchanged" else "info")
             return redirect(url_for("provider.edit_course", course_id=saved.id))
     suggestion = course_suggestion_view(course) if course is not None else None
     status = 422 if form.is_submitted() and form.errors else 200
-    return render_template("provider/course_form.html", form=form, course=course, areas=areas,
-                           suggestion=suggestion), status
+    return render_template(
+        "provider/course_form.html", form=form, course=course, areas=areas, suggestion=suggestion
+    ), status
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])
@@ -382,8 +481,11 @@ def new_course():
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @roles_required("provider")
 def edit_course(course_id: int):
-    course = db.session.scalar(select(Course).where(Course.id == course_id).options(
-        selectinload(Course.categories).selectinload(CourseCategory.category)))
+    course = db.session.scalar(
+        select(Course)
+        .where(Course.id == course_id)
+        .options(selectinload(Course.categories).selectinload(CourseCategory.category))
+    )
     if course is None:
         abort(404)
     check_provider_access(course.provider_id)
@@ -403,15 +505,21 @@ def suggest():
     except ArithmeticError:
         hours = None
     delivery = request.args.get("delivery") or None
-    values = {"title": title, "hours": hours, "delivery": delivery,
-              "description": (request.args.get("description") or "")[:5000]}
+    values = {
+        "title": title,
+        "hours": hours,
+        "delivery": delivery,
+        "description": (request.args.get("description") or "")[:5000],
+    }
     engine = get_engine(db.session, default_jurisdiction(db.session))
     result = engine.suggest_many([course_input(values)])[0].to_dict()
     view = suggestion_view(result)
-    return jsonify({
-        "title": title,
-        "areas": view["areas"],
-        "topics": view["topics"],
-        "flags": result.get("flags", []),
-        "segments": [{"text": t, "mark": m} for t, m in highlight(title, result)],
-    })
+    return jsonify(
+        {
+            "title": title,
+            "areas": view["areas"],
+            "topics": view["topics"],
+            "flags": result.get("flags", []),
+            "segments": [{"text": t, "mark": m} for t, m in highlight(title, result)],
+        }
+    )

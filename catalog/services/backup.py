@@ -59,7 +59,13 @@ def backup(engine, target: Path) -> Path:
         return target
     if url.get_backend_name() == "postgresql":
         result = subprocess.run(
-            [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}", _libpq_url(url)],
+            [
+                _tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                f"--file={target}",
+                _libpq_url(url),
+            ],
             capture_output=True,
             text=True,
         )
@@ -112,6 +118,8 @@ def restore(engine, source: Path) -> None:
             text=True,
         )
         if result.returncode != 0:
-            raise ServiceError("pg_restore failed; the database was left as it was.", [result.stderr.strip()])
+            raise ServiceError(
+                "pg_restore failed; the database was left as it was.", [result.stderr.strip()]
+            )
         return
     raise ServiceError(f"Restore is not supported for {url.get_backend_name()}.")

@@ -52,39 +52,113 @@ FIELD_LABELS = {
 # Header spellings seen in real exports, after `header_key` folding.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "provider_code": (
-        "provider code", "code", "course code", "course number", "course no", "course num",
-        "number", "sku", "course id", "id", "catalog number", "catalog no", "class code",
-        "class number", "item number", "reference",
+        "provider code",
+        "code",
+        "course code",
+        "course number",
+        "course no",
+        "course num",
+        "number",
+        "sku",
+        "course id",
+        "id",
+        "catalog number",
+        "catalog no",
+        "class code",
+        "class number",
+        "item number",
+        "reference",
     ),
     "title": (
-        "title", "course title", "course name", "name", "course", "class title", "class name",
-        "class", "training title", "training name", "program title", "session title",
+        "title",
+        "course title",
+        "course name",
+        "name",
+        "course",
+        "class title",
+        "class name",
+        "class",
+        "training title",
+        "training name",
+        "program title",
+        "session title",
     ),
     "hours": (
-        "hours", "hrs", "hour", "length", "length hrs", "length hours", "credit hours",
-        "clee hours", "ce hours", "contact hours", "duration", "duration hrs", "duration hours",
-        "total hours", "credits", "credit", "post hours", "training hours", "course hours",
+        "hours",
+        "hrs",
+        "hour",
+        "length",
+        "length hrs",
+        "length hours",
+        "credit hours",
+        "clee hours",
+        "ce hours",
+        "contact hours",
+        "duration",
+        "duration hrs",
+        "duration hours",
+        "total hours",
+        "credits",
+        "credit",
+        "post hours",
+        "training hours",
+        "course hours",
     ),
     "delivery": (
-        "delivery", "format", "delivery method", "delivery mode", "delivery format", "method",
-        "mode", "modality", "course format", "type", "course type", "training type",
+        "delivery",
+        "format",
+        "delivery method",
+        "delivery mode",
+        "delivery format",
+        "method",
+        "mode",
+        "modality",
+        "course format",
+        "type",
+        "course type",
+        "training type",
     ),
     "description": (
-        "description", "course description", "synopsis", "summary", "overview", "abstract",
-        "details", "course summary", "scope",
+        "description",
+        "course description",
+        "synopsis",
+        "summary",
+        "overview",
+        "abstract",
+        "details",
+        "course summary",
+        "scope",
     ),
     "objectives": (
-        "objectives", "learning objectives", "course objectives", "outcomes",
-        "learning outcomes", "performance objectives", "goals",
+        "objectives",
+        "learning objectives",
+        "course objectives",
+        "outcomes",
+        "learning outcomes",
+        "performance objectives",
+        "goals",
     ),
     "url": ("url", "link", "website", "web", "course url", "course link", "web address", "page"),
     "area_hours": (
-        "area hours", "areas", "area", "core areas", "core area", "curricula areas",
-        "curriculum areas", "categories", "clee areas", "post areas",
+        "area hours",
+        "areas",
+        "area",
+        "core areas",
+        "core area",
+        "curricula areas",
+        "curriculum areas",
+        "categories",
+        "clee areas",
+        "post areas",
     ),
     "topics": (
-        "topics", "topic", "designations", "designation", "mandated topics",
-        "topic designations", "tags",
+        "topics",
+        "topic",
+        "designations",
+        "designation",
+        "mandated topics",
+        "topic designations",
+        "tags",
     ),
 }
 _ALIAS_INDEX = {alias: f for f, aliases in HEADER_ALIASES.items() for alias in aliases}
@@ -167,9 +241,7 @@ def _file_error(message: str) -> Invalid:
 
 
 def _too_many_rows(max_rows: int) -> Invalid:
-    return _file_error(
-        f"The file has more than {max_rows:,} courses; split it into smaller files."
-    )
+    return _file_error(f"The file has more than {max_rows:,} courses; split it into smaller files.")
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -290,9 +362,19 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
                 workbook.close()
     except Invalid:
         raise
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
-            OSError, EOFError, IndexError, AttributeError, SyntaxError,
-            zlib.error) as exc:
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+        EOFError,
+        IndexError,
+        AttributeError,
+        SyntaxError,
+        zlib.error,
+    ) as exc:
         # SyntaxError covers xml.etree's ParseError: entity tricks (billion laughs, external
         # entities) and broken sheet XML are refused by expat and must not become a 500.
         raise _file_error(

@@ -66,24 +66,35 @@ def _copy(session, model, rows: list[dict]) -> None:
     """PostgreSQL COPY of `rows` (dicts with the same keys) into `model`'s table, in the session's
     transaction; each value goes through its column type's bind processing (JSON, hours ...)."""
     table = model.__table__
-    defaults = {c.name: c.default for c in table.columns  # what INSERT would fill in Python
-                if c.name not in rows[0] and c.default is not None and not c.default.is_sequence}
+    defaults = {
+        c.name: c.default
+        for c in table.columns  # what INSERT would fill in Python
+        if c.name not in rows[0] and c.default is not None and not c.default.is_sequence
+    }
     names = [*rows[0], *defaults]
     if defaults:
         fixed = {name: d.arg if d.is_scalar else d.arg(None) for name, d in defaults.items()}
         rows = [{**row, **fixed} for row in rows]
     dialect = session.get_bind().dialect
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                  for name in names]
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
     session.flush()  # rows written so far through the ORM come first (foreign keys)
     driver = session.connection().connection.driver_connection
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    with driver.cursor() as cursor, cursor.copy(
-        f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
-    ) as copy:
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
         for row in rows:
-            copy.write_row([proc(row[n]) if proc else row[n]
-                            for n, proc in zip(names, processors, strict=True)])
+            copy.write_row(
+                [
+                    proc(row[n]) if proc else row[n]
+                    for n, proc in zip(names, processors, strict=True)
+                ]
+            )
 
 
 def _insert_many(session, model, rows: list[dict]) -> None:
@@ -102,49 +113,96 @@ def _insert_courses(session, values: list[dict]) -> list[int]:
             insert(Course).returning(Course.id, sort_by_parameter_order=True), values
         ).all()
     sequence = func.pg_get_serial_sequence(Course.__tablename__, "id")
-    ids = session.scalars(select(func.nextval(sequence)).select_from(
-        func.generate_series(1, len(values)))).all()
-    _copy(session, Course, [{"id": course_id, **row} for course_id, row in zip(
-        ids, values, strict=True)])
+    ids = session.scalars(
+        select(func.nextval(sequence)).select_from(func.generate_series(1, len(values)))
+    ).all()
+    _copy(
+        session,
+        Course,
+        [{"id": course_id, **row} for course_id, row in zip(ids, values, strict=True)],
+    )
     return ids
 
 
-def _insert_new(session, rows: list[PreparedRow], ctx: Context, provider, jurisdiction, *,
-                catalog_id, user, actor, now) -> None:
+def _insert_new(
+    session,
+    rows: list[PreparedRow],
+    ctx: Context,
+    provider,
+    jurisdiction,
+    *,
+    catalog_id,
+    user,
+    actor,
+    now,
+) -> None:
     values = [_course_values(r, provider, jurisdiction, catalog_id, now) for r in rows]
     ids = _insert_courses(session, values)
     categories, entries = [], []
     for row, course_id in zip(rows, ids, strict=True):
         row.course_id = course_id
         for slug, hours, entry in _suggested_rows(row.suggestion, ctx):
-            categories.append({
-                "course_id": course_id, "category_id": ctx.categories[slug].id,
-                "source": "suggested", "hours": hours,
-                "score": int(round(entry.get("score", 0))), "confident": bool(entry.get("confident")),
-                "evidence": entry.get("evidence", []),
-            })
+            categories.append(
+                {
+                    "course_id": course_id,
+                    "category_id": ctx.categories[slug].id,
+                    "source": "suggested",
+                    "hours": hours,
+                    "score": int(round(entry.get("score", 0))),
+                    "confident": bool(entry.get("confident")),
+                    "evidence": entry.get("evidence", []),
+                }
+            )
         for slug, hours in row.values.get("area_hours", {}).items():
-            categories.append({"course_id": course_id, "category_id": ctx.areas[slug].id,
-                               "source": "proposed", "hours": Decimal(hours), "score": None,
-                               "confident": False, "evidence": []})
+            categories.append(
+                {
+                    "course_id": course_id,
+                    "category_id": ctx.areas[slug].id,
+                    "source": "proposed",
+                    "hours": Decimal(hours),
+                    "score": None,
+                    "confident": False,
+                    "evidence": [],
+                }
+            )
         for slug in row.values.get("topics", []):
-            categories.append({"course_id": course_id, "category_id": ctx.topics[slug].id,
-                               "source": "proposed", "hours": None, "score": None,
-                               "confident": False, "evidence": []})
-        entries.append({
-            "at": now, "user_id": getattr(user, "id", None), "actor": actor,
-            "action": "import-create", "entity_type": "course", "entity_id": course_id,
-            "course_id": course_id, "before": {},
-            "after": {"title": row.values["title"], "hours": row.values["hours"],
-                      "status": "pending", "catalog_id": catalog_id},
-            "note": f"Created from catalog row {row.row_number}",
-        })
+            categories.append(
+                {
+                    "course_id": course_id,
+                    "category_id": ctx.topics[slug].id,
+                    "source": "proposed",
+                    "hours": None,
+                    "score": None,
+                    "confident": False,
+                    "evidence": [],
+                }
+            )
+        entries.append(
+            {
+                "at": now,
+                "user_id": getattr(user, "id", None),
+                "actor": actor,
+                "action": "import-create",
+                "entity_type": "course",
+                "entity_id": course_id,
+                "course_id": course_id,
+                "before": {},
+                "after": {
+                    "title": row.values["title"],
+                    "hours": row.values["hours"],
+                    "status": "pending",
+                    "catalog_id": catalog_id,
+                },
+                "note": f"Created from catalog row {row.row_number}",
+            }
+        )
     _insert_many(session, CourseCategory, categories)
     _insert_many(session, AuditEntry, entries)
 
 
-def _update_changed(session, rows: list[PreparedRow], ctx: Context, *, catalog_id, user, actor,
-                    now) -> None:
+def _update_changed(
+    session, rows: list[PreparedRow], ctx: Context, *, catalog_id, user, actor, now
+) -> None:
     courses = {
         c.id: c
         for c in session.scalars(
@@ -156,8 +214,12 @@ def _update_changed(session, rows: list[PreparedRow], ctx: Context, *, catalog_i
     categories = ctx.categories
     for row in rows:
         course = courses[row.course_id]
-        before = {**snapshot(course), "title": course.title,
-                  "hours": format(course.hours.normalize(), "f"), "delivery": course.delivery}
+        before = {
+            **snapshot(course),
+            "title": course.title,
+            "hours": format(course.hours.normalize(), "f"),
+            "delivery": course.delivery,
+        }
         fields = course_fields(row.values)
         for name, value in fields.items():
             setattr(course, name, value)
@@ -167,22 +229,43 @@ def _update_changed(session, rows: list[PreparedRow], ctx: Context, *, catalog_i
         course.status = "pending"
         if row.values.get("area_hours") or row.values.get("topics"):
             areas = {s: Decimal(h) for s, h in row.values.get("area_hours", {}).items()}
-            set_course_categories(course, "proposed", areas, row.values.get("topics", []),
-                                  categories)
+            set_course_categories(
+                course, "proposed", areas, row.values.get("topics", []), categories
+            )
         apply_suggestion(course, row.suggestion, categories)
         audit.record(
-            session, action="import-update", entity_type="course", entity_id=course.id,
-            course_id=course.id, user=user, actor=actor, before=before,
-            after={"title": course.title, "hours": row.values["hours"],
-                   "delivery": course.delivery, "status": "pending", "catalog_id": catalog_id},
+            session,
+            action="import-update",
+            entity_type="course",
+            entity_id=course.id,
+            course_id=course.id,
+            user=user,
+            actor=actor,
+            before=before,
+            after={
+                "title": course.title,
+                "hours": row.values["hours"],
+                "delivery": course.delivery,
+                "status": "pending",
+                "catalog_id": catalog_id,
+            },
             note=f"Changed by catalog row {row.row_number}; sent back to review",
         )
     session.flush()
 
 
-def write_rows(session, provider, jurisdiction, rows: list[PreparedRow], ctx: Context, *,
-               catalog_id: int | None = None, user=None, actor: str = "import",
-               progress: Callable[[int], None] | None = None) -> dict:
+def write_rows(
+    session,
+    provider,
+    jurisdiction,
+    rows: list[PreparedRow],
+    ctx: Context,
+    *,
+    catalog_id: int | None = None,
+    user=None,
+    actor: str = "import",
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Create the new and update the changed courses of checked, error-free rows; counts back."""
     if any(r.errors for r in rows):
         raise ValueError("write_rows needs rows without errors")
@@ -191,15 +274,23 @@ def write_rows(session, provider, jurisdiction, rows: list[PreparedRow], ctx: Co
     new = [r for r in rows if r.change == "new"]
     changed = [r for r in rows if r.change == "changed"]
     for start in range(0, len(new), WRITE_CHUNK):
-        chunk = new[start:start + WRITE_CHUNK]
-        _insert_new(session, chunk, ctx, provider, jurisdiction, catalog_id=catalog_id,
-                    user=user, actor=actor, now=now)
+        chunk = new[start : start + WRITE_CHUNK]
+        _insert_new(
+            session,
+            chunk,
+            ctx,
+            provider,
+            jurisdiction,
+            catalog_id=catalog_id,
+            user=user,
+            actor=actor,
+            now=now,
+        )
         if progress:
             progress(len(chunk))
     for start in range(0, len(changed), WRITE_CHUNK):
-        chunk = changed[start:start + WRITE_CHUNK]
-        _update_changed(session, chunk, ctx, catalog_id=catalog_id, user=user, actor=actor,
-                        now=now)
+        chunk = changed[start : start + WRITE_CHUNK]
+        _update_changed(session, chunk, ctx, catalog_id=catalog_id, user=user, actor=actor, now=now)
         if progress:
             progress(len(chunk))
     session.flush()

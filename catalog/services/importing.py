@@ -30,23 +30,61 @@ SUGGEST_CHUNK = 2000
 
 _DELIVERY_WORDS = {
     "online": (
-        "online", "on line", "self paced", "selfpaced", "web based", "e learning", "elearning",
-        "computer based", "cbt", "on demand", "asynchronous", "internet", "distance learning",
-        "online self paced", "self paced online", "web", "wbt",
+        "online",
+        "on line",
+        "self paced",
+        "selfpaced",
+        "web based",
+        "e learning",
+        "elearning",
+        "computer based",
+        "cbt",
+        "on demand",
+        "asynchronous",
+        "internet",
+        "distance learning",
+        "online self paced",
+        "self paced online",
+        "web",
+        "wbt",
     ),
     "in-person": (
-        "in person", "inperson", "classroom", "class room", "face to face", "onsite", "on site",
-        "instructor led", "ilt", "range", "hands on", "lecture", "in class", "live in person",
+        "in person",
+        "inperson",
+        "classroom",
+        "class room",
+        "face to face",
+        "onsite",
+        "on site",
+        "instructor led",
+        "ilt",
+        "range",
+        "hands on",
+        "lecture",
+        "in class",
+        "live in person",
     ),
     "live-virtual": (
-        "live virtual", "virtual", "virtual instructor led", "vilt", "webinar", "live online",
-        "zoom", "synchronous online", "web conference", "video conference", "virtual classroom",
-        "live webinar", "teams",
+        "live virtual",
+        "virtual",
+        "virtual instructor led",
+        "vilt",
+        "webinar",
+        "live online",
+        "zoom",
+        "synchronous online",
+        "web conference",
+        "video conference",
+        "virtual classroom",
+        "live webinar",
+        "teams",
     ),
     "blended": ("blended", "hybrid", "mixed", "blended learning", "hybrid online and classroom"),
 }
 DELIVERY_SYNONYMS = {w: mode for mode, words in _DELIVERY_WORDS.items() for w in words}
-_HOURS_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(?:h|hr|hrs|hour|hours|clee hours)?\.?\s*$", re.I)
+_HOURS_RE = re.compile(
+    r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(?:h|hr|hrs|hour|hours|clee hours)?\.?\s*$", re.I
+)
 _LIST_SPLIT = re.compile(r"[;|\n]+")
 
 
@@ -250,14 +288,19 @@ def parse_fields(raw: dict, ctx: Context) -> tuple[dict, list[dict]]:
     return values, errors
 
 
-def parse_row(row_number: int, cells: list[str], column_map: dict, ctx: Context,
-              overrides: dict | None = None) -> PreparedRow:
+def parse_row(
+    row_number: int, cells: list[str], column_map: dict, ctx: Context, overrides: dict | None = None
+) -> PreparedRow:
     values, errors = parse_fields(cells_to_fields(cells, column_map, overrides), ctx)
     mapped = {int(i) for i in column_map.values()}
     for index, extra in enumerate(cells):
         if index not in mapped and extra and len(extra) > ctx.max_cell_chars:
-            errors.append({"field": f"column {index + 1}",
-                           "message": f"is longer than {ctx.max_cell_chars:,} characters"})
+            errors.append(
+                {
+                    "field": f"column {index + 1}",
+                    "message": f"is longer than {ctx.max_cell_chars:,} characters",
+                }
+            )
     return PreparedRow(row_number, values, [{"row": row_number, **e} for e in errors])
 
 
@@ -289,10 +332,13 @@ class Existing:
 def load_existing(session, provider_id: int) -> list[Existing]:
     """The provider's courses, light: identity, content hash and proposed categories (2 queries)."""
     rows = session.execute(
-        select(Course.id, Course.provider_code, Course.normalised_title, Course.content_hash)
-        .where(Course.provider_id == provider_id)
+        select(Course.id, Course.provider_code, Course.normalised_title, Course.content_hash).where(
+            Course.provider_id == provider_id
+        )
     ).all()
-    existing = {r.id: Existing(r.id, r.provider_code, r.normalised_title, r.content_hash) for r in rows}
+    existing = {
+        r.id: Existing(r.id, r.provider_code, r.normalised_title, r.content_hash) for r in rows
+    }
     props = session.execute(
         select(CourseCategory.course_id, Category.slug, Category.kind, CourseCategory.hours)
         .join(Category, Category.id == CourseCategory.category_id)
@@ -328,11 +374,21 @@ def check_rows(rows: list[PreparedRow], existing: list[Existing]) -> None:
         code = (v.get("provider_code") or "").casefold()
         key = normalise_title(v.get("title") or "")
         if code and code in seen_code:
-            row.errors.append({"row": row.row_number, "field": "provider_code",
-                               "message": f"Duplicate of row {seen_code[code]}: same course code"})
+            row.errors.append(
+                {
+                    "row": row.row_number,
+                    "field": "provider_code",
+                    "message": f"Duplicate of row {seen_code[code]}: same course code",
+                }
+            )
         elif key and key in seen_key:
-            row.errors.append({"row": row.row_number, "field": "title",
-                               "message": f"Duplicate of row {seen_key[key]}: same title"})
+            row.errors.append(
+                {
+                    "row": row.row_number,
+                    "field": "title",
+                    "message": f"Duplicate of row {seen_key[key]}: same title",
+                }
+            )
         if code:
             seen_code.setdefault(code, row.row_number)
         if key:
@@ -344,14 +400,24 @@ def check_rows(rows: list[PreparedRow], existing: list[Existing]) -> None:
         same_title = by_key.get(key)
         if match is None and same_title is not None:
             if same_title.code and code and same_title.code.casefold() != code:
-                row.errors.append({"row": row.row_number, "field": "title",
-                                   "message": f"Another of your courses (code {same_title.code}) "
-                                   "already has this title; use that code or another title"})
+                row.errors.append(
+                    {
+                        "row": row.row_number,
+                        "field": "title",
+                        "message": f"Another of your courses (code {same_title.code}) "
+                        "already has this title; use that code or another title",
+                    }
+                )
                 continue
             match = same_title
         elif match is not None and same_title is not None and same_title.id != match.id:
-            row.errors.append({"row": row.row_number, "field": "title",
-                               "message": "Another of your courses already has this title"})
+            row.errors.append(
+                {
+                    "row": row.row_number,
+                    "field": "title",
+                    "message": "Another of your courses already has this title",
+                }
+            )
             continue
         if row.errors:
             continue
@@ -360,8 +426,9 @@ def check_rows(rows: list[PreparedRow], existing: list[Existing]) -> None:
             continue
         row.course_id = match.id
         unchanged = match.content_hash == content_hash(course_fields(v)) and (
-            not _proposal(v) or _proposal(v) == {k: (sorted(x) if k == "topics" else x)
-                                                 for k, x in match.proposed.items()}
+            not _proposal(v)
+            or _proposal(v)
+            == {k: (sorted(x) if k == "topics" else x) for k, x in match.proposed.items()}
         )
         row.change = "unchanged" if unchanged else "changed"
 
@@ -372,8 +439,13 @@ def missing_courses(existing: list[Existing], rows: list[PreparedRow]) -> list[i
     return [e.id for e in existing if e.id not in matched]
 
 
-def near_duplicates(rows: list[PreparedRow], existing_titles: dict[int, str],
-                    *, cutoff: int = 90, max_pairs: int = 30_000_000) -> None:
+def near_duplicates(
+    rows: list[PreparedRow],
+    existing_titles: dict[int, str],
+    *,
+    cutoff: int = 90,
+    max_pairs: int = 30_000_000,
+) -> None:
     """Point out near-identical titles within the file and against the provider's other courses,
     with one rapidfuzz cdist call over normalised titles (skipped when too large to be quick)."""
     from rapidfuzz import fuzz, process
@@ -386,8 +458,14 @@ def near_duplicates(rows: list[PreparedRow], existing_titles: dict[int, str],
         choices = choices + queries
     if not queries or not choices or len(queries) * len(choices) > max_pairs:
         return
-    scores = process.cdist(queries, choices, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff,
-                           workers=-1, dtype="uint8")
+    scores = process.cdist(
+        queries,
+        choices,
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=cutoff,
+        workers=-1,
+        dtype="uint8",
+    )
     for qi, row in enumerate(rows):
         hits = scores[qi].nonzero()[0]
         for ci in hits[:5].tolist() if len(hits) else []:
@@ -397,32 +475,51 @@ def near_duplicates(rows: list[PreparedRow], existing_titles: dict[int, str],
             if ci < len(ids):
                 if ids[ci] == row.course_id:
                     continue
-                row.notes.append({"kind": "near-duplicate", "course_id": ids[ci],
-                                  "score": int(scores[qi][ci]),
-                                  "message": f"Very similar to your course '{existing_titles[ids[ci]]}'"})
+                row.notes.append(
+                    {
+                        "kind": "near-duplicate",
+                        "course_id": ids[ci],
+                        "score": int(scores[qi][ci]),
+                        "message": f"Very similar to your course '{existing_titles[ids[ci]]}'",
+                    }
+                )
             else:
                 other = rows[ci - len(ids)]
-                row.notes.append({"kind": "near-duplicate", "row": other.row_number,
-                                  "score": int(scores[qi][ci]),
-                                  "message": f"Very similar to row {other.row_number} "
-                                  f"('{other.values.get('title')}')"})
+                row.notes.append(
+                    {
+                        "kind": "near-duplicate",
+                        "row": other.row_number,
+                        "score": int(scores[qi][ci]),
+                        "message": f"Very similar to row {other.row_number} "
+                        f"('{other.values.get('title')}')",
+                    }
+                )
 
 
 # -- 3. suggestions ------------------------------------------------------------------------------
 
 
-def suggest_rows(session, jurisdiction, rows: list[PreparedRow], *, only_needed: bool = False,
-                 progress: Callable[[int], None] | None = None) -> None:
+def suggest_rows(
+    session,
+    jurisdiction,
+    rows: list[PreparedRow],
+    *,
+    only_needed: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Store the engine's suggestion on each row with a title: batched (chunks bound memory)."""
     from catalog.services.suggesting import course_input, get_engine
 
-    todo = [r for r in rows if r.values.get("title")
-            and (not only_needed or r.change in ("new", "changed"))]
+    todo = [
+        r
+        for r in rows
+        if r.values.get("title") and (not only_needed or r.change in ("new", "changed"))
+    ]
     if not todo:
         return
     engine = get_engine(session, jurisdiction)
     for start in range(0, len(todo), SUGGEST_CHUNK):
-        chunk = todo[start:start + SUGGEST_CHUNK]
+        chunk = todo[start : start + SUGGEST_CHUNK]
         results = engine.suggest_many([course_input(r.values) for r in chunk])
         for row, result in zip(chunk, results, strict=True):
             row.suggestion = result.to_dict()

@@ -80,10 +80,16 @@ def deleted_categories(session, jurisdiction: Jurisdiction) -> set[str]:
     """Slugs of categories staff deleted in /admin: seeding again must not bring them back."""
     if jurisdiction.id is None:
         return set()
-    befores = session.scalars(select(AuditEntry.before).where(
-        AuditEntry.action == "category-delete", AuditEntry.entity_type == "category"))
-    return {b["slug"] for b in befores
-            if isinstance(b, dict) and b.get("jurisdiction") == jurisdiction.code and "slug" in b}
+    befores = session.scalars(
+        select(AuditEntry.before).where(
+            AuditEntry.action == "category-delete", AuditEntry.entity_type == "category"
+        )
+    )
+    return {
+        b["slug"]
+        for b in befores
+        if isinstance(b, dict) and b.get("jurisdiction") == jurisdiction.code and "slug" in b
+    }
 
 
 def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:

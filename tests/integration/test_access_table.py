@@ -73,23 +73,39 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/provider/catalogs/new", "POST"): ("/provider/catalogs/new", PROVIDER),
     ("/provider/catalogs/<int:catalog_id>", "GET"): ("/provider/catalogs/{a_catalog}", A_AND_STAFF),
     ("/provider/catalogs/<int:catalog_id>/columns", "GET"): (
-        "/provider/catalogs/{a_catalog}/columns", A_ONLY),
+        "/provider/catalogs/{a_catalog}/columns",
+        A_ONLY,
+    ),
     ("/provider/catalogs/<int:catalog_id>/columns", "POST"): (
-        "/provider/catalogs/{a_catalog}/columns", A_ONLY),
+        "/provider/catalogs/{a_catalog}/columns",
+        A_ONLY,
+    ),
     ("/provider/catalogs/<int:catalog_id>/rows", "POST"): (
-        "/provider/catalogs/{a_catalog}/rows", A_ONLY),
+        "/provider/catalogs/{a_catalog}/rows",
+        A_ONLY,
+    ),
     ("/provider/catalogs/<int:catalog_id>/rows/<int:row_id>/proposal", "POST"): (
-        "/provider/catalogs/{a_catalog}/rows/{a_row}/proposal", A_ONLY),
+        "/provider/catalogs/{a_catalog}/rows/{a_row}/proposal",
+        A_ONLY,
+    ),
     ("/provider/catalogs/<int:catalog_id>/confirm", "POST"): (
-        "/provider/catalogs/{a_catalog_confirm}/confirm", A_ONLY),
+        "/provider/catalogs/{a_catalog_confirm}/confirm",
+        A_ONLY,
+    ),
     ("/provider/catalogs/<int:catalog_id>/discard", "POST"): (
-        "/provider/catalogs/{a_catalog_discard}/discard", A_ONLY),
+        "/provider/catalogs/{a_catalog_discard}/discard",
+        A_ONLY,
+    ),
     ("/provider/courses/new", "GET"): ("/provider/courses/new", PROVIDER),
     ("/provider/courses/new", "POST"): ("/provider/courses/new", PROVIDER),
     ("/provider/courses/<int:course_id>/edit", "GET"): (
-        "/provider/courses/{a_pending}/edit", A_ONLY),
+        "/provider/courses/{a_pending}/edit",
+        A_ONLY,
+    ),
     ("/provider/courses/<int:course_id>/edit", "POST"): (
-        "/provider/courses/{a_pending}/edit", A_ONLY),
+        "/provider/courses/{a_pending}/edit",
+        A_ONLY,
+    ),
     ("/provider/suggest", "GET"): ("/provider/suggest?title=Firearms", PROVIDER),
     # staff review
     ("/review/", "GET"): ("/review/", STAFF),
@@ -104,16 +120,25 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/admin/categories/<int:category_id>", "GET"): ("/admin/categories/{category}", ADMIN),
     ("/admin/categories/<int:category_id>", "POST"): ("/admin/categories/{category}", ADMIN),
     ("/admin/categories/<int:category_id>/keywords", "POST"): (
-        "/admin/categories/{category}/keywords", ADMIN),
+        "/admin/categories/{category}/keywords",
+        ADMIN,
+    ),
     ("/admin/categories/new", "GET"): ("/admin/categories/new", ADMIN),
     ("/admin/categories/new", "POST"): ("/admin/categories/new", ADMIN),
     ("/admin/categories/<int:category_id>/delete", "POST"): (
-        "/admin/categories/{category}/delete", ADMIN),
-    ("/admin/keywords/<int:keyword_id>/delete", "POST"): ("/admin/keywords/{keyword}/delete", ADMIN),
+        "/admin/categories/{category}/delete",
+        ADMIN,
+    ),
+    ("/admin/keywords/<int:keyword_id>/delete", "POST"): (
+        "/admin/keywords/{keyword}/delete",
+        ADMIN,
+    ),
     ("/admin/abbreviations", "GET"): ("/admin/abbreviations", ADMIN),
     ("/admin/abbreviations", "POST"): ("/admin/abbreviations", ADMIN),
     ("/admin/abbreviations/<int:abbreviation_id>/delete", "POST"): (
-        "/admin/abbreviations/{abbreviation}/delete", ADMIN),
+        "/admin/abbreviations/{abbreviation}/delete",
+        ADMIN,
+    ),
     ("/admin/requirements", "GET"): ("/admin/requirements", ADMIN),
     ("/admin/requirements/new", "GET"): ("/admin/requirements/new", ADMIN),
     ("/admin/requirements/new", "POST"): ("/admin/requirements/new", ADMIN),
@@ -135,7 +160,9 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/v1/me", "GET"): ("/api/v1/me", ANY_USER),
     ("/api/v1/courses", "GET"): ("/api/v1/courses?status=pending", ANY_USER),
     ("/api/v1/courses/<int:course_id>/decision", "POST"): (
-        "/api/v1/courses/{a_pending}/decision", STAFF),
+        "/api/v1/courses/{a_pending}/decision",
+        STAFF,
+    ),
     # Provider A's catalog: B's token is refused; staff and admin may act for a provider.
     ("/api/v1/catalogs", "POST"): ("/api/v1/catalogs?provider=provider-a", A_AND_STAFF),
 }
@@ -199,14 +226,27 @@ def world(app, taxonomy, users, make_user, make_provider, make_course, make_pend
     b_pending = make_pending_course(provider_b, "Implicit Bias B", hours="1")
 
     def catalog(provider, name):
-        sub = CatalogSubmission(provider_id=provider.id, filename=name, source="upload",
-                                file_format="csv", status="draft",
-                                column_map={"title": 0, "hours": 1}, headers=["title", "hours"])
+        sub = CatalogSubmission(
+            provider_id=provider.id,
+            filename=name,
+            source="upload",
+            file_format="csv",
+            status="draft",
+            column_map={"title": 0, "hours": 1},
+            headers=["title", "hours"],
+        )
         db.session.add(sub)
         db.session.flush()
-        row = CatalogRow(catalog_id=sub.id, row_number=2, raw=["New course", "1"],
-                         data={"title": "New course", "hours": "1"}, errors=[], suggestion={},
-                         notes=[], error_count=0)
+        row = CatalogRow(
+            catalog_id=sub.id,
+            row_number=2,
+            raw=["New course", "1"],
+            data={"title": "New course", "hours": "1"},
+            errors=[],
+            suggestion={},
+            notes=[],
+            error_count=0,
+        )
         db.session.add(row)
         db.session.flush()
         return sub, row
@@ -217,24 +257,41 @@ def world(app, taxonomy, users, make_user, make_provider, make_course, make_pend
     b_catalog, b_row = catalog(provider_b, "b.csv")
     category = db.session.scalar(sa.select(Category).where(Category.slug == "firearms"))
     keyword = Keyword(category_id=category.id, weight="weak", phrase="table test phrase")
-    abbreviation = Abbreviation(jurisdiction_id=taxonomy.id, abbreviation="TTP",
-                                expansion="table test phrase")
+    abbreviation = Abbreviation(
+        jurisdiction_id=taxonomy.id, abbreviation="TTP", expansion="table test phrase"
+    )
     db.session.add_all([keyword, abbreviation])
     victim = make_user("victim@test.example", "provider", provider_c)
     victim_token, _ = issue_token(db.session, victim, "victim")
-    tokens = {role: issue_token(db.session, users[role], role)[1]
-              for role in ("provider_a", "provider_b", "staff", "admin")}
+    tokens = {
+        role: issue_token(db.session, users[role], role)[1]
+        for role in ("provider_a", "provider_b", "staff", "admin")
+    }
     db.session.commit()
     requirement_set = db.session.scalar(sa.select(RequirementSet.id).limit(1))
-    return World({
-        "a_approved": a_approved.id, "b_approved": b_approved.id,
-        "a_pending": a_pending.id, "b_pending": b_pending.id,
-        "a_catalog": a_catalog.id, "a_row": a_row.id, "a_catalog_confirm": a_confirm.id,
-        "a_catalog_discard": a_discard.id, "b_catalog": b_catalog.id, "b_row": b_row.id,
-        "category": category.id, "keyword": keyword.id, "abbreviation": abbreviation.id,
-        "requirement_set": requirement_set, "provider_c": provider_c.id, "victim": victim.id,
-        "victim_token": victim_token.id, "tokens": tokens, "users": users,
-    })
+    return World(
+        {
+            "a_approved": a_approved.id,
+            "b_approved": b_approved.id,
+            "a_pending": a_pending.id,
+            "b_pending": b_pending.id,
+            "a_catalog": a_catalog.id,
+            "a_row": a_row.id,
+            "a_catalog_confirm": a_confirm.id,
+            "a_catalog_discard": a_discard.id,
+            "b_catalog": b_catalog.id,
+            "b_row": b_row.id,
+            "category": category.id,
+            "keyword": keyword.id,
+            "abbreviation": abbreviation.id,
+            "requirement_set": requirement_set,
+            "provider_c": provider_c.id,
+            "victim": victim.id,
+            "victim_token": victim_token.id,
+            "tokens": tokens,
+            "users": users,
+        }
+    )
 
 
 def fingerprint() -> str:
@@ -264,8 +321,9 @@ class Callers:
         if role == "anon":
             return
         user = self.world["users"][role]
-        answer = self.clients[role].post("/login", data={"email": user.email,
-                                                         "password": self.password})
+        answer = self.clients[role].post(
+            "/login", data={"email": user.email, "password": self.password}
+        )
         assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
 
     def call(self, role, method, url, data=None):
@@ -307,8 +365,9 @@ def outcome(answer, url: str, method: str) -> str:
 
 # Run the destructive entries last, and deny-expected roles before allowed ones for each entry.
 def _order(key):
-    destructive = any(word in key[0] for word in ("delete", "revoke", "discard", "confirm",
-                                                  "logout", "password"))
+    destructive = any(
+        word in key[0] for word in ("delete", "revoke", "discard", "confirm", "logout", "password")
+    )
     return (destructive, key)
 
 
@@ -333,8 +392,10 @@ def test_access_table(app, world, password, capsys):
             got = outcome(answer, url, method)
             checked += 1
             if answer.status_code >= 500 or got != expected[role]:
-                failures.append(f"{method} {url} as {role}: expected {expected[role]}, got "
-                                f"{answer.status_code} {answer.headers.get('Location', '')}")
+                failures.append(
+                    f"{method} {url} as {role}: expected {expected[role]}, got "
+                    f"{answer.status_code} {answer.headers.get('Location', '')}"
+                )
                 continue
             if before is not None:
                 db.session.expire_all()
@@ -344,8 +405,10 @@ def test_access_table(app, world, password, capsys):
                 body = answer.get_json()
                 assert body and set(body) >= {"error", "details"}, (url, body)
     with capsys.disabled():
-        print(f"\naccess table: {len([k for k in TABLE if k in routes])} routes x {len(ROLES)} "
-              f"roles = {checked} calls")
+        print(
+            f"\naccess table: {len([k for k in TABLE if k in routes])} routes x {len(ROLES)} "
+            f"roles = {checked} calls"
+        )
     assert not failures, "\n".join(failures)
     assert checked == len([k for k in TABLE if k in routes]) * len(ROLES)
     # Provider B's objects stayed B's and unpublished pending courses stayed pending.
@@ -358,14 +421,23 @@ CROSS_PROVIDER = [
     ("POST", "/provider/catalogs/{a_catalog}/confirm", {}),
     ("POST", "/provider/catalogs/{a_catalog}/discard", {}),
     ("POST", "/provider/catalogs/{a_catalog}/rows", {"row_ids": "{a_row}", "action": "drop"}),
-    ("POST", "/provider/catalogs/{a_catalog}/rows/{a_row}/proposal",
-     {"area_hours": "legal-studies:1", "topics": ""}),
+    (
+        "POST",
+        "/provider/catalogs/{a_catalog}/rows/{a_row}/proposal",
+        {"area_hours": "legal-studies:1", "topics": ""},
+    ),
     ("POST", "/provider/catalogs/{a_catalog}/columns", {"title": "0", "hours": "1"}),
     ("GET", "/provider/courses/{a_pending}/edit", None),
-    ("POST", "/provider/courses/{a_pending}/edit",
-     {"title": "Taken over", "hours": "2", "delivery": "online"}),
-    ("POST", "/provider/courses/{a_approved}/edit",
-     {"title": "Taken over", "hours": "2", "delivery": "online"}),
+    (
+        "POST",
+        "/provider/courses/{a_pending}/edit",
+        {"title": "Taken over", "hours": "2", "delivery": "online"},
+    ),
+    (
+        "POST",
+        "/provider/courses/{a_approved}/edit",
+        {"title": "Taken over", "hours": "2", "delivery": "online"},
+    ),
     ("GET", "/courses/{b_pending}", None),  # unpublished: nobody sees it on the public site
 ]
 
@@ -411,6 +483,11 @@ def test_provider_b_cannot_read_or_change_provider_a_objects(app, world, passwor
     # A browser session does not authenticate the API (it is CSRF-exempt).
     staff_session = callers.clients["staff"]
     assert staff_session.get("/api/v1/courses").status_code == 401
-    assert staff_session.post(f"/api/v1/courses/{world['a_pending']}/decision",
-                              json={"action": "approve", "version": 1}).status_code == 401
+    assert (
+        staff_session.post(
+            f"/api/v1/courses/{world['a_pending']}/decision",
+            json={"action": "approve", "version": 1},
+        ).status_code
+        == 401
+    )
     assert tried >= 2

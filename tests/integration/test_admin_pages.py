@@ -91,14 +91,19 @@ def test_abbreviation_and_category_edit(client, login, users, taxonomy):
 def test_requirement_set_create_and_edit(client, login, users, taxonomy):
     login(users["admin"])
     data = {
-        "name": "CLEE 2027", "starts_on": "2027-01-01", "ends_on": "2027-12-31",
-        "total_hours": "24", "approved_provider_min_hours": "8", "min-legal-studies": "2",
+        "name": "CLEE 2027",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-12-31",
+        "total_hours": "24",
+        "approved_provider_min_hours": "8",
+        "min-legal-studies": "2",
         "min-firearms": "2",
     }
     assert client.post("/admin/requirements/new", data=data).status_code == 302
     req_set = db.session.scalar(select(RequirementSet).where(RequirementSet.name == "CLEE 2027"))
     assert {r.category.slug: r.min_hours for r in req_set.requirements} == {
-        "legal-studies": 2, "firearms": 2,
+        "legal-studies": 2,
+        "firearms": 2,
     }
     edit = {**data, "min-legal-studies": "3", "min-firearms": ""}
     assert client.post(f"/admin/requirements/{req_set.id}", data=edit).status_code == 302
@@ -125,22 +130,34 @@ def test_providers_users_tokens(client, login, users, password):
     assert "already used" in clash.get_data(as_text=True)
     weak = client.post(
         "/admin/users",
-        data={"email": "v@test.example", "role": "provider", "provider_id": vendor.id,
-              "password": "short"},
+        data={
+            "email": "v@test.example",
+            "role": "provider",
+            "provider_id": vendor.id,
+            "password": "short",
+        },
         follow_redirects=True,
     )
     assert "at least 10 characters" in weak.get_data(as_text=True)
     unbound = client.post(
         "/admin/users",
-        data={"email": "v@test.example", "role": "provider", "provider_id": 0,
-              "password": password},
+        data={
+            "email": "v@test.example",
+            "role": "provider",
+            "provider_id": 0,
+            "password": password,
+        },
         follow_redirects=True,
     )
     assert "must belong to a provider" in unbound.get_data(as_text=True)
     created = client.post(
         "/admin/users",
-        data={"email": "V@test.example", "role": "provider", "provider_id": vendor.id,
-              "password": password},
+        data={
+            "email": "V@test.example",
+            "role": "provider",
+            "provider_id": vendor.id,
+            "password": password,
+        },
     )
     assert created.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "v@test.example"))
@@ -155,9 +172,7 @@ def test_providers_users_tokens(client, login, users, password):
     client.post(f"/admin/tokens/{token.id}/revoke")
     api = client.get("/api/v1/courses", headers={"Authorization": f"Bearer {plain}"})
     assert api.status_code == 401
-    client.post(
-        f"/admin/users/{user.id}/password", data={"password": "Another-Strong-77"}
-    )
+    client.post(f"/admin/users/{user.id}/password", data={"password": "Another-Strong-77"})
     client.post(f"/admin/users/{user.id}", data={"role": "provider", "provider_id": vendor.id})
     db.session.expire_all()
     assert db.session.get(User, user.id).active is False  # unchecked box deactivates
@@ -166,8 +181,12 @@ def test_providers_users_tokens(client, login, users, password):
     )
     assert "cannot remove your own admin role" in own.get_data(as_text=True)
     assert _actions() == [
-        "provider-create", "user-create", "token-create", "token-revoke",
-        "user-password-reset", "user-edit",
+        "provider-create",
+        "user-create",
+        "token-create",
+        "token-revoke",
+        "user-password-reset",
+        "user-edit",
     ]
 
 

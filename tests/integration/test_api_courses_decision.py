@@ -34,15 +34,25 @@ def test_list_scoping_and_pagination(client, tokens, courses):
     body = client.get("/api/v1/courses?status=pending&per_page=2", headers=tokens["staff"]).json
     assert len(body["courses"]) == 2 and body["next"]
     first = body["courses"][0]
-    assert {"id", "title", "hours", "delivery", "status", "version", "suggestions", "areas",
-            "topics"} <= set(first)
+    assert {
+        "id",
+        "title",
+        "hours",
+        "delivery",
+        "status",
+        "version",
+        "suggestions",
+        "areas",
+        "topics",
+    } <= set(first)
     assert first["suggestions"][0]["slug"] == "legal-studies"
     assert first["suggestions"][0]["evidence"]
     rest = client.get(body["next"], headers=tokens["staff"]).json
     assert len(rest["courses"]) == 1 and rest["next"] is None
     mine = client.get("/api/v1/courses", headers=tokens["provider_a"]).json
     assert {c["title"] for c in mine["courses"]} == {
-        "Missouri Legal Update 2025", "Crash Investigation Basics",
+        "Missouri Legal Update 2025",
+        "Crash Investigation Basics",
     }
     bad = client.get("/api/v1/courses?status=nope", headers=tokens["staff"])
     assert bad.status_code == 400 and "Unknown status" in bad.json["error"]
@@ -58,7 +68,8 @@ def test_decisions(client, tokens, courses):
     )
     assert forbidden.status_code == 403
     missing = client.post(
-        "/api/v1/courses/99999/decision", json={"action": "approve", "version": 1},
+        "/api/v1/courses/99999/decision",
+        json={"action": "approve", "version": 1},
         headers=tokens["staff"],
     )
     assert missing.status_code == 404 and missing.json["error"]
@@ -77,8 +88,11 @@ def test_decisions(client, tokens, courses):
     crash_url = f"/api/v1/courses/{crash.id}/decision"
     bad = client.post(
         crash_url,
-        json={"action": "override", "version": crash.version,
-              "areas": [{"slug": "technical-studies", "hours": "1.5"}]},
+        json={
+            "action": "override",
+            "version": crash.version,
+            "areas": [{"slug": "technical-studies", "hours": "1.5"}],
+        },
         headers=tokens["staff"],
     )
     assert bad.status_code == 422 and "must add up exactly" in bad.json["error"]
@@ -87,10 +101,22 @@ def test_decisions(client, tokens, courses):
         ({"action": "override"}, "needs 'areas'"),
         ({"action": "reject"}, "Give a reason"),
         ({"action": "override", "areas": "x"}, "must be a list"),
-        ({"action": "override", "areas": [{"slug": "legal-studies", "hours": "2"}],
-          "topics": "firearms"}, "list of topic slugs"),
-        ({"action": "override", "areas": [{"slug": "legal-studies", "hours": "2"}],
-          "approved_until": "soon"}, "must be a date"),
+        (
+            {
+                "action": "override",
+                "areas": [{"slug": "legal-studies", "hours": "2"}],
+                "topics": "firearms",
+            },
+            "list of topic slugs",
+        ),
+        (
+            {
+                "action": "override",
+                "areas": [{"slug": "legal-studies", "hours": "2"}],
+                "approved_until": "soon",
+            },
+            "must be a date",
+        ),
     ]:
         response = client.post(
             crash_url, json={"version": crash.version, **payload}, headers=tokens["staff"]
@@ -100,17 +126,27 @@ def test_decisions(client, tokens, courses):
     assert client.post(crash_url, data="[[[", headers=tokens["staff"]).status_code == 400
     ok = client.post(
         crash_url,
-        json={"action": "override", "version": crash.version, "note": "split",
-              "areas": [{"slug": "technical-studies", "hours": "1.5"},
-                        {"slug": "legal-studies", "hours": 0.5}]},
+        json={
+            "action": "override",
+            "version": crash.version,
+            "note": "split",
+            "areas": [
+                {"slug": "technical-studies", "hours": "1.5"},
+                {"slug": "legal-studies", "hours": 0.5},
+            ],
+        },
         headers=tokens["staff"],
     )
     assert ok.status_code == 200 and ok.json["decision_note"] == "split"
 
     firearms = client.post(
         f"/api/v1/courses/{pistol.id}/decision",
-        json={"action": "override", "version": pistol.version,
-              "areas": [{"slug": "skill-development", "hours": "2"}], "topics": ["firearms"]},
+        json={
+            "action": "override",
+            "version": pistol.version,
+            "areas": [{"slug": "skill-development", "hours": "2"}],
+            "topics": ["firearms"],
+        },
         headers=tokens["staff"],
     )
     assert firearms.status_code == 422

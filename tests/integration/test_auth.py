@@ -155,8 +155,10 @@ def test_concurrent_failed_logins_cannot_overshoot_the_limit(app, users):
         client = app.test_client()
         barrier.wait()
         response = client.post(
-            "/login", data={"email": "staff@test.example", "password": f"wrong-{i}"},
-            environ_base={"REMOTE_ADDR": f"192.0.2.{i}"})
+            "/login",
+            data={"email": "staff@test.example", "password": f"wrong-{i}"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i}"},
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(16)]
@@ -165,6 +167,9 @@ def test_concurrent_failed_logins_cannot_overshoot_the_limit(app, users):
     for thread in threads:
         thread.join(120)
     assert sorted(statuses) == [401] * 10 + [429] * 6
-    counted = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.key == "acct:staff@test.example"))
+    counted = db.session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == "acct:staff@test.example")
+    )
     assert counted == 10

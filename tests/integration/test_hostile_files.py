@@ -27,8 +27,9 @@ from catalog.services.catalog_files import read_table, table_from_objects
 from catalog.services.errors import Invalid
 
 MAX_ROWS = 1000
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def parse(data: bytes, name: str):
@@ -75,21 +76,30 @@ SHEET = "xl/worksheets/sheet1.xml"
 
 
 @SETTINGS
-@given(data=st.binary(max_size=4096), ext=st.sampled_from(["csv", "xlsx", "json", "CSV", "txt", ""]))
+@given(
+    data=st.binary(max_size=4096), ext=st.sampled_from(["csv", "xlsx", "json", "CSV", "txt", ""])
+)
 def test_random_bytes_under_every_extension_give_a_table_or_a_clear_refusal(data, ext):
     parse(data, f"catalog.{ext}" if ext else "catalog")
 
 
 @SETTINGS
-@given(prefix=st.sampled_from([b"PK\x03\x04", b"\xef\xbb\xbf", b"title,hours\n", b"[", b'{"courses":']),
-       data=st.binary(max_size=2048), ext=st.sampled_from(["csv", "xlsx", "json"]))
+@given(
+    prefix=st.sampled_from(
+        [b"PK\x03\x04", b"\xef\xbb\xbf", b"title,hours\n", b"[", b'{"courses":']
+    ),
+    data=st.binary(max_size=2048),
+    ext=st.sampled_from(["csv", "xlsx", "json"]),
+)
 def test_random_bytes_behind_a_plausible_start_are_refused_cleanly(prefix, data, ext):
     parse(prefix + data, f"x.{ext}")
 
 
 @SETTINGS
-@given(cut=st.integers(min_value=0, max_value=len(GOOD_XLSX) - 1),
-       flip=st.integers(min_value=0, max_value=255))
+@given(
+    cut=st.integers(min_value=0, max_value=len(GOOD_XLSX) - 1),
+    flip=st.integers(min_value=0, max_value=255),
+)
 def test_truncated_or_corrupted_xlsx_is_refused_not_crashed(cut, flip):
     truncated = parse(GOOD_XLSX[:cut], "c.xlsx")
     assert isinstance(truncated, Invalid) or cut > len(GOOD_XLSX) - 30
@@ -99,7 +109,9 @@ def test_truncated_or_corrupted_xlsx_is_refused_not_crashed(cut, flip):
 
 
 @SETTINGS
-@given(text=st.text(max_size=300), encoding=st.sampled_from(["utf-8", "utf-16", "cp1252", "latin-1"]))
+@given(
+    text=st.text(max_size=300), encoding=st.sampled_from(["utf-8", "utf-16", "cp1252", "latin-1"])
+)
 def test_any_text_in_any_encoding_as_csv(text, encoding):
     data = ("title,hours\n" + text).encode(encoding, errors="replace")
     result = parse(data, "c.csv")
@@ -127,8 +139,10 @@ def test_binary_named_csv_and_an_xlsx_named_csv_are_refused():
 
 def _bomb(inflated_mb: int) -> bytes:
     """A real .xlsx whose sheet XML inflates to `inflated_mb` MB (a few hundred kB compressed)."""
-    head = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+    head = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    )
     source = zipfile.ZipFile(io.BytesIO(GOOD_XLSX))
     out = io.BytesIO()
     chunk = b"A" * (1024 * 1024)
@@ -151,11 +165,11 @@ def _lie_about_size(data: bytes, name: str, size: int) -> bytes:
     encoded = name.encode()
     pos = 0
     while (pos := buf.find(b"PK\x01\x02", pos)) != -1:  # central directory entries
-        name_len = int.from_bytes(buf[pos + 28:pos + 30], "little")
-        if bytes(buf[pos + 46:pos + 46 + name_len]) == encoded:
-            buf[pos + 24:pos + 28] = size.to_bytes(4, "little")
-            local = int.from_bytes(buf[pos + 42:pos + 46], "little")
-            buf[local + 22:local + 26] = size.to_bytes(4, "little")
+        name_len = int.from_bytes(buf[pos + 28 : pos + 30], "little")
+        if bytes(buf[pos + 46 : pos + 46 + name_len]) == encoded:
+            buf[pos + 24 : pos + 28] = size.to_bytes(4, "little")
+            local = int.from_bytes(buf[pos + 42 : pos + 46], "little")
+            buf[local + 22 : local + 26] = size.to_bytes(4, "little")
         pos += 4
     return bytes(buf)
 
@@ -203,14 +217,15 @@ def test_xlsx_with_thousands_of_entries_is_refused():
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + b"".join(
-        b"<!ENTITY lol%d \"%s\">" % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+        b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
         for n in range(1, 10)
     )
     + b"]>"
 )
 XXE = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-XXE_PARAM = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % ext SYSTEM "http://127.0.0.1:9/x.dtd">'
-             b"%ext;]>")
+XXE_PARAM = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % ext SYSTEM "http://127.0.0.1:9/x.dtd">%ext;]>'
+)
 
 
 def _sheet_with(prolog: bytes, cell: bytes) -> bytes:
@@ -218,11 +233,15 @@ def _sheet_with(prolog: bytes, cell: bytes) -> bytes:
     return prolog + body.replace(b"Firearms Qualification", cell)
 
 
-@pytest.mark.parametrize("prolog,cell", [
-    (LAUGHS, b"&lol9;"),
-    (XXE, b"&xxe;"),
-    (XXE_PARAM, b"x"),
-], ids=["billion-laughs", "external-entity", "external-parameter-entity"])
+@pytest.mark.parametrize(
+    "prolog,cell",
+    [
+        (LAUGHS, b"&lol9;"),
+        (XXE, b"&xxe;"),
+        (XXE_PARAM, b"x"),
+    ],
+    ids=["billion-laughs", "external-entity", "external-parameter-entity"],
+)
 def test_xml_entity_tricks_in_the_sheet_are_refused(prolog, cell):
     started = time.monotonic()
     result = parse(rezip(GOOD_XLSX, {SHEET: _sheet_with(prolog, cell)}), "evil.xlsx")
@@ -237,23 +256,52 @@ def test_xml_entity_tricks_in_the_sheet_are_refused(prolog, cell):
 def test_xml_entity_tricks_in_shared_strings_are_refused():
     shared = xlsx([["title", "hours"], ["Firearms Qualification", 2]])
     # openpyxl writes inline strings; add a sharedStrings part and point a cell at it.
-    strings = LAUGHS + (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                        b'count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>')
-    sheet = zipfile.ZipFile(io.BytesIO(shared)).read(SHEET).replace(
-        b'<c r="A2" t="inlineStr"><is><t>Firearms Qualification</t></is></c>',
-        b'<c r="A2" t="s"><v>0</v></c>')
-    rels = zipfile.ZipFile(io.BytesIO(shared)).read("xl/_rels/workbook.xml.rels").replace(
-        b"</Relationships>",
-        b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
-    types = zipfile.ZipFile(io.BytesIO(shared)).read("[Content_Types].xml").replace(
-        b"</Types>",
-        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-    evil = rezip(shared, {SHEET: sheet, "xl/sharedStrings.xml": strings,
-                          "xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types})
-    for variant in (evil, rezip(evil, {"xl/sharedStrings.xml": XXE + strings[len(LAUGHS):].replace(
-            b"&lol9;", b"&xxe;")})):
+    strings = LAUGHS + (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
+    )
+    sheet = (
+        zipfile.ZipFile(io.BytesIO(shared))
+        .read(SHEET)
+        .replace(
+            b'<c r="A2" t="inlineStr"><is><t>Firearms Qualification</t></is></c>',
+            b'<c r="A2" t="s"><v>0</v></c>',
+        )
+    )
+    rels = (
+        zipfile.ZipFile(io.BytesIO(shared))
+        .read("xl/_rels/workbook.xml.rels")
+        .replace(
+            b"</Relationships>",
+            b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
+    )
+    types = (
+        zipfile.ZipFile(io.BytesIO(shared))
+        .read("[Content_Types].xml")
+        .replace(
+            b"</Types>",
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        )
+    )
+    evil = rezip(
+        shared,
+        {
+            SHEET: sheet,
+            "xl/sharedStrings.xml": strings,
+            "xl/_rels/workbook.xml.rels": rels,
+            "[Content_Types].xml": types,
+        },
+    )
+    for variant in (
+        evil,
+        rezip(
+            evil,
+            {"xl/sharedStrings.xml": XXE + strings[len(LAUGHS) :].replace(b"&lol9;", b"&xxe;")},
+        ),
+    ):
         started = time.monotonic()
         result = parse(variant, "evil.xlsx")
         assert time.monotonic() - started < 5
@@ -273,7 +321,9 @@ def test_json_nested_100k_deep_is_refused():
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=25,
 )
 
@@ -287,9 +337,16 @@ def test_json_of_any_shape_gives_a_table_or_a_clear_refusal(payload):
 
 
 @SETTINGS
-@given(items=st.lists(st.dictionaries(
-    st.sampled_from(["title", "hours", "topics", "area_hours", "url", "delivery", "x"]),
-    JSON_VALUES, max_size=5), max_size=5))
+@given(
+    items=st.lists(
+        st.dictionaries(
+            st.sampled_from(["title", "hours", "topics", "area_hours", "url", "delivery", "x"]),
+            JSON_VALUES,
+            max_size=5,
+        ),
+        max_size=5,
+    )
+)
 def test_json_course_objects_with_fields_of_any_type(items):
     try:
         table_from_objects(items, MAX_ROWS)
@@ -297,12 +354,24 @@ def test_json_course_objects_with_fields_of_any_type(items):
         assert exc.message
 
 
-@pytest.mark.parametrize("payload", [
-    b"1", b'"courses"', b"null", b"true", b'{"courses": {"a": {"title": "x"}}}',
-    b'{"courses": null}', b'{"title": "x", "hours": 1}', b"[1, 2, 3]", b"[[\"title\"]]",
-    b'[{"title": {"nested": {"deeper": 1}}, "hours": 1}]', b"NaN", b"[Infinity]",
-    b'[{"title": "x", "hours": 1e999}]',
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"1",
+        b'"courses"',
+        b"null",
+        b"true",
+        b'{"courses": {"a": {"title": "x"}}}',
+        b'{"courses": null}',
+        b'{"title": "x", "hours": 1}',
+        b"[1, 2, 3]",
+        b'[["title"]]',
+        b'[{"title": {"nested": {"deeper": 1}}, "hours": 1}]',
+        b"NaN",
+        b"[Infinity]",
+        b'[{"title": "x", "hours": 1e999}]',
+    ],
+)
 def test_json_of_the_wrong_shape_is_refused_with_a_message(payload):
     result = parse(payload, "wrong.json")
     if not isinstance(result, Invalid):  # a table is fine; the row validation judges the cells
@@ -312,11 +381,25 @@ def test_json_of_the_wrong_shape_is_refused_with_a_message(payload):
 # -- file names ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [
-    "../../etc/passwd.csv", "..\\..\\windows\\system32\\x.csv", "/etc/passwd", "catalog.csv\x00.exe",
-    "a" * 5000 + ".csv", "\u202ecod.exe.csv", "\u8bfe\u7a0b.csv", "", ".", "..", "catalog.CSV ",
-    "con.csv", "x.csv/..", "x.xlsx.json",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd.csv",
+        "..\\..\\windows\\system32\\x.csv",
+        "/etc/passwd",
+        "catalog.csv\x00.exe",
+        "a" * 5000 + ".csv",
+        "\u202ecod.exe.csv",
+        "\u8bfe\u7a0b.csv",
+        "",
+        ".",
+        "..",
+        "catalog.CSV ",
+        "con.csv",
+        "x.csv/..",
+        "x.xlsx.json",
+    ],
+)
 def test_path_tricks_in_file_names_only_pick_the_parser(name):
     result = parse(b"title,hours\nA,1\n", name)
     if not isinstance(result, Invalid):
@@ -336,17 +419,29 @@ def _counts():
     from catalog.extensions import db
     from catalog.models import AuditEntry, CatalogRow, CatalogSubmission, Course
 
-    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                 for m in (Course, CatalogSubmission, CatalogRow, AuditEntry))
+    return tuple(
+        db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (Course, CatalogSubmission, CatalogRow, AuditEntry)
+    )
 
 
 NUL_CASES = {
-    "json-nul-in-title": ("c.json", json.dumps(
-        [{"title": "Firearms\u0000 Qualification", "hours": 2, "description": "a\u0000b"}]).encode()),
-    "json-nul-in-key": ("c.json", json.dumps([{"title": "Defensive tactics", "hours": 2,
-                                               "no\u0000te": "x"}]).encode()),
-    "csv-nul-after-8k": ("c.csv", b"title,hours,description\n" + b"".join(
-        b"Course %d,1,%s\n" % (i, b"x" * 100) for i in range(90)) + b"Late,1,a\x00b\n"),
+    "json-nul-in-title": (
+        "c.json",
+        json.dumps(
+            [{"title": "Firearms\u0000 Qualification", "hours": 2, "description": "a\u0000b"}]
+        ).encode(),
+    ),
+    "json-nul-in-key": (
+        "c.json",
+        json.dumps([{"title": "Defensive tactics", "hours": 2, "no\u0000te": "x"}]).encode(),
+    ),
+    "csv-nul-after-8k": (
+        "c.csv",
+        b"title,hours,description\n"
+        + b"".join(b"Course %d,1,%s\n" % (i, b"x" * 100) for i in range(90))
+        + b"Late,1,a\x00b\n",
+    ),
     "csv-control-chars": ("c.csv", b"title,hours\nLegal \x01\x02\x1b[31m update,1\n"),
 }
 

@@ -26,20 +26,61 @@ from hypothesis import strategies as st
 
 from catalog.extensions import db
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 NASTY = [
-    "' OR 1=1 --", '" OR ""="', "1; DROP TABLE courses; --", "NEAR(", '"a" * AND', "a OR",
-    "NOT", "*", '"', "title:firearms", "fire^arms", "{a b}", "a AND (b OR", "%", "_", "\\",
-    "\x00", "\x01\x1b[31m", "\ud7ff\ue000", "\u202e", "0x7fffffff", "-1", "1e999", "NaN",
-    "9" * 400, "<script>alert(1)</script>", "../../etc/passwd", "%00", "%ZZ", "%", "%e2%28%a1",
+    "' OR 1=1 --",
+    '" OR ""="',
+    "1; DROP TABLE courses; --",
+    "NEAR(",
+    '"a" * AND',
+    "a OR",
+    "NOT",
+    "*",
+    '"',
+    "title:firearms",
+    "fire^arms",
+    "{a b}",
+    "a AND (b OR",
+    "%",
+    "_",
+    "\\",
+    "\x00",
+    "\x01\x1b[31m",
+    "\ud7ff\ue000",
+    "\u202e",
+    "0x7fffffff",
+    "-1",
+    "1e999",
+    "NaN",
+    "9" * 400,
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "%00",
+    "%ZZ",
+    "%",
+    "%e2%28%a1",
 ]
-PARAMS = ["q", "area", "topic", "hours", "max_hours", "delivery", "provider", "page", "per_page",
-          "sort"]
-VALUES = st.one_of(st.sampled_from(NASTY), st.text(max_size=60),
-                   st.integers(min_value=-(10**30), max_value=10**30).map(str),
-                   st.floats(allow_nan=True, allow_infinity=True).map(str))
+PARAMS = [
+    "q",
+    "area",
+    "topic",
+    "hours",
+    "max_hours",
+    "delivery",
+    "provider",
+    "page",
+    "per_page",
+    "sort",
+]
+VALUES = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=60),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+)
 
 
 def _fresh(client):
@@ -50,16 +91,28 @@ def _fresh(client):
 
 @pytest.fixture
 def catalog_world(app, taxonomy, make_course):
-    make_course("Firearms Qualification", provider="acme-academy", hours="2",
-                areas={"skill-development": "2"}, topics=["firearms"])
-    make_course("Legal Update: Use of Force", provider="acme-academy", hours="1",
-                delivery="online", areas={"legal-studies": "1"})
+    make_course(
+        "Firearms Qualification",
+        provider="acme-academy",
+        hours="2",
+        areas={"skill-development": "2"},
+        topics=["firearms"],
+    )
+    make_course(
+        "Legal Update: Use of Force",
+        provider="acme-academy",
+        hours="1",
+        delivery="online",
+        areas={"legal-studies": "1"},
+    )
     return app
 
 
 @SETTINGS
-@given(params=st.lists(st.tuples(st.sampled_from(PARAMS), VALUES), max_size=6),
-       path=st.sampled_from(["/courses", "/courses.json", "/courses.csv"]))
+@given(
+    params=st.lists(st.tuples(st.sampled_from(PARAMS), VALUES), max_size=6),
+    path=st.sampled_from(["/courses", "/courses.json", "/courses.csv"]),
+)
 def test_search_parameters_never_give_a_server_error(catalog_world, client, params, path):
     query = urllib.parse.urlencode(params)
     answer = _fresh(client).get(f"{path}?{query}")
@@ -71,11 +124,26 @@ def test_search_parameters_never_give_a_server_error(catalog_world, client, para
         assert "courses" in json.loads(body)
 
 
-@pytest.mark.parametrize("raw", [
-    "q=%ZZ", "q=%", "q=%e2%28%a1", "q=%00", "area=%FF%FE", "page=%C0%AF", "q=a%20NEAR(b",
-    "per_page=%2D1", "q=" + "x" * 100_000, "q=" + "%41" * 30_000, "hours=" + "9" * 5000,
-    "q=a&q=b&" * 200, "provider=" + "%2e%2e%2f" * 100, "q=%F0%9F%94%A5%F0", "delivery=%0d%0aX:1",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "q=%ZZ",
+        "q=%",
+        "q=%e2%28%a1",
+        "q=%00",
+        "area=%FF%FE",
+        "page=%C0%AF",
+        "q=a%20NEAR(b",
+        "per_page=%2D1",
+        "q=" + "x" * 100_000,
+        "q=" + "%41" * 30_000,
+        "hours=" + "9" * 5000,
+        "q=a&q=b&" * 200,
+        "provider=" + "%2e%2e%2f" * 100,
+        "q=%F0%9F%94%A5%F0",
+        "delivery=%0d%0aX:1",
+    ],
+)
 def test_raw_query_strings_never_give_a_server_error(catalog_world, client, raw):
     for path in ("/courses", "/courses.json", "/courses.csv"):
         answer = _fresh(client).get(f"{path}?{raw}")
@@ -93,38 +161,81 @@ def _api_state(course_id):
 
     db.session.expire_all()
     course = db.session.get(Course, course_id)
-    return (course.version, course.status,
-            db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)),
-            tuple(sorted((c.category_id, c.source, str(c.hours)) for c in db.session.scalars(
-                sa.select(CourseCategory).where(CourseCategory.course_id == course_id)))))
+    return (
+        course.version,
+        course.status,
+        db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)),
+        tuple(
+            sorted(
+                (c.category_id, c.source, str(c.hours))
+                for c in db.session.scalars(
+                    sa.select(CourseCategory).where(CourseCategory.course_id == course_id)
+                )
+            )
+        ),
+    )
 
 
-AREA_SLUGS = ["legal-studies", "technical-studies", "interpersonal-perspectives",
-              "skill-development", "firearms", "nope", "", "<b>x</b>"]
-HOURS = st.one_of(st.integers(min_value=-(10**20), max_value=10**20),
-                  st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
-                  st.sampled_from(["NaN", "-1", "1e400", "0", "0.0000001", "Infinity", "2"]),
-                  st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
-ANY = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-                   lambda i: st.lists(i, max_size=3) | st.dictionaries(st.text(max_size=5), i,
-                                                                       max_size=3), max_leaves=8)
+AREA_SLUGS = [
+    "legal-studies",
+    "technical-studies",
+    "interpersonal-perspectives",
+    "skill-development",
+    "firearms",
+    "nope",
+    "",
+    "<b>x</b>",
+]
+HOURS = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.sampled_from(["NaN", "-1", "1e400", "0", "0.0000001", "Infinity", "2"]),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
+)
+ANY = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda i: st.lists(i, max_size=3) | st.dictionaries(st.text(max_size=5), i, max_size=3),
+    max_leaves=8,
+)
 BODIES = st.one_of(
     ANY,
     st.fixed_dictionaries(
-        {"action": st.one_of(st.sampled_from(["approve", "override", "reject", "APPROVE", ""]), ANY)},
+        {
+            "action": st.one_of(
+                st.sampled_from(["approve", "override", "reject", "APPROVE", ""]), ANY
+            )
+        },
         optional={
-            "version": st.one_of(st.integers(min_value=-(10**20), max_value=10**20), ANY,
-                                 st.just(1)),
-            "areas": st.one_of(ANY, st.lists(st.fixed_dictionaries(
-                {"slug": st.sampled_from(AREA_SLUGS)}, optional={"hours": HOURS}), max_size=4)),
-            "topics": st.one_of(ANY, st.lists(st.sampled_from(
-                ["firearms", "de-escalation", "legal-studies", "unknown", ""]), max_size=3)),
+            "version": st.one_of(
+                st.integers(min_value=-(10**20), max_value=10**20), ANY, st.just(1)
+            ),
+            "areas": st.one_of(
+                ANY,
+                st.lists(
+                    st.fixed_dictionaries(
+                        {"slug": st.sampled_from(AREA_SLUGS)}, optional={"hours": HOURS}
+                    ),
+                    max_size=4,
+                ),
+            ),
+            "topics": st.one_of(
+                ANY,
+                st.lists(
+                    st.sampled_from(["firearms", "de-escalation", "legal-studies", "unknown", ""]),
+                    max_size=3,
+                ),
+            ),
             "note": st.one_of(st.text(max_size=50), ANY),
-            "approved_until": st.one_of(st.sampled_from(["2027-01-01", "2020-01-01", "tomorrow",
-                                                         "9999-99-99", ""]), ANY),
+            "approved_until": st.one_of(
+                st.sampled_from(["2027-01-01", "2020-01-01", "tomorrow", "9999-99-99", ""]), ANY
+            ),
             "control_number": st.one_of(st.text(max_size=20), ANY),
             "extra": ANY,
-        }),
+        },
+    ),
 )
 
 
@@ -162,18 +273,24 @@ def test_decision_api_random_bodies_answer_4xx_and_write_nothing(client, decisio
     assert _api_state(decision_world["course"]) == before, body
 
 
-@pytest.mark.parametrize("raw,content_type", [
-    (b"[" * 100_000, "application/json"), (b"\xff\xfe\x00", "application/json"),
-    (b'{"action": "approve", "version": 1e999}', "application/json"),
-    (b'{"action": "approve", "version": NaN}', "application/json"),
-    (b"action=approve&version=1", "application/x-www-form-urlencoded"),
-    (b"", "application/json"), (b"null", "application/json"),
-])
+@pytest.mark.parametrize(
+    "raw,content_type",
+    [
+        (b"[" * 100_000, "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+        (b'{"action": "approve", "version": 1e999}', "application/json"),
+        (b'{"action": "approve", "version": NaN}', "application/json"),
+        (b"action=approve&version=1", "application/x-www-form-urlencoded"),
+        (b"", "application/json"),
+        (b"null", "application/json"),
+    ],
+)
 def test_decision_api_unparsable_bodies(client, decision_world, raw, content_type):
     url = f"/api/v1/courses/{decision_world['course']}/decision"
     before = _api_state(decision_world["course"])
-    answer = client.post(url, data=raw, content_type=content_type,
-                         headers=decision_world["headers"])
+    answer = client.post(
+        url, data=raw, content_type=content_type, headers=decision_world["headers"]
+    )
     assert 400 <= answer.status_code < 500, (raw[:40], answer.status_code)
     assert set(answer.get_json()) >= {"error", "details"}
     assert _api_state(decision_world["course"]) == before
@@ -204,36 +321,70 @@ def markup_world(app, taxonomy, make_user, make_course, make_pending_course):
     provider = Provider(slug="evil-academy", name=f"Evil {PAYLOAD}", url=JS_URL)
     db.session.add(provider)
     db.session.commit()
-    published = make_course(f"Firearms {PAYLOAD}", provider="evil-academy", hours="2",
-                            description=f"Desc {PAYLOAD}", objectives=f"Obj {PAYLOAD}",
-                            url=JS_URL, topics=["firearms"], areas={"skill-development": "2"})
+    published = make_course(
+        f"Firearms {PAYLOAD}",
+        provider="evil-academy",
+        hours="2",
+        description=f"Desc {PAYLOAD}",
+        objectives=f"Obj {PAYLOAD}",
+        url=JS_URL,
+        topics=["firearms"],
+        areas={"skill-development": "2"},
+    )
     published.provider_code = f"C{IMG}"[:40]
-    pending = make_pending_course(provider, f"De-escalation {PAYLOAD}", hours="1",
-                                  description=f"Pending {PAYLOAD}", url=JS_URL)
+    pending = make_pending_course(
+        provider,
+        f"De-escalation {PAYLOAD}",
+        hours="1",
+        description=f"Pending {PAYLOAD}",
+        url=JS_URL,
+    )
     rejected = make_pending_course(provider, f"Legal {SCRIPT}", hours="1")
     staff = make_user("staff@test.example", "staff")
     make_user("admin@test.example", "admin")
     owner = make_user("owner@test.example", "provider", provider)
     reviewing.decide(db.session, rejected, "reject", rejected.version, staff, note=f"No {PAYLOAD}")
-    submission = CatalogSubmission(provider_id=provider.id, filename=f"{SCRIPT}.csv",
-                                   source="upload", file_format="csv", status="draft",
-                                   column_map={"title": 0, "hours": 1},
-                                   headers=[f"title{SCRIPT}", "hours"])
+    submission = CatalogSubmission(
+        provider_id=provider.id,
+        filename=f"{SCRIPT}.csv",
+        source="upload",
+        file_format="csv",
+        status="draft",
+        column_map={"title": 0, "hours": 1},
+        headers=[f"title{SCRIPT}", "hours"],
+    )
     db.session.add(submission)
     db.session.flush()
-    db.session.add(CatalogRow(catalog_id=submission.id, row_number=2,
-                              raw=[f"Row {PAYLOAD}", "1"],
-                              data={"title": f"Row {PAYLOAD}", "hours": "1", "url": JS_URL},
-                              errors=[{"row": 2, "field": "url", "message": f"bad {IMG}"}],
-                              suggestion={}, notes=[f"note {SCRIPT}"], error_count=1))
+    db.session.add(
+        CatalogRow(
+            catalog_id=submission.id,
+            row_number=2,
+            raw=[f"Row {PAYLOAD}", "1"],
+            data={"title": f"Row {PAYLOAD}", "hours": "1", "url": JS_URL},
+            errors=[{"row": 2, "field": "url", "message": f"bad {IMG}"}],
+            suggestion={},
+            notes=[f"note {SCRIPT}"],
+            error_count=1,
+        )
+    )
     db.session.commit()
-    return {"published": published.id, "pending": pending.id, "submission": submission.id,
-            "owner": owner, "provider": provider.id}
+    return {
+        "published": published.id,
+        "pending": pending.id,
+        "submission": submission.id,
+        "owner": owner,
+        "provider": provider.id,
+    }
 
 
 def test_markup_in_every_field_is_escaped_everywhere(app, markup_world, login, client, password):
-    pages = ["/courses", "/courses?q=firearms", f"/courses/{markup_world['published']}",
-             "/courses.atom", "/"]
+    pages = [
+        "/courses",
+        "/courses?q=firearms",
+        f"/courses/{markup_world['published']}",
+        "/courses.atom",
+        "/",
+    ]
     for url in pages:
         answer = _fresh(client).get(url)
         assert answer.status_code == 200, url
@@ -253,30 +404,50 @@ def test_markup_in_every_field_is_escaped_everywhere(app, markup_world, login, c
     # Machine formats carry the text as data: valid JSON, CSV with the text, XLSX readable.
     listing = _fresh(client).get("/courses.json").get_json()
     assert any(SCRIPT in c["title"] for c in listing["courses"])
-    assert all(not str(c.get("url") or "").lower().startswith("javascript:")
-               for c in listing["courses"])
+    assert all(
+        not str(c.get("url") or "").lower().startswith("javascript:") for c in listing["courses"]
+    )
     csv_answer = _fresh(client).get("/courses.csv")
     assert SCRIPT in csv_answer.get_data(as_text=True)
     csv_answer.close()
     from openpyxl import load_workbook
 
     xlsx = _fresh(client).get("/courses.xlsx")
-    cells = [c for row in load_workbook(io.BytesIO(xlsx.get_data())).active.iter_rows(
-        values_only=True) for c in row if c]
+    cells = [
+        c
+        for row in load_workbook(io.BytesIO(xlsx.get_data())).active.iter_rows(values_only=True)
+        for c in row
+        if c
+    ]
     assert any(SCRIPT in str(c) for c in cells)
 
     from catalog.models import User
 
     staff = db.session.scalar(sa.select(User).where(User.email == "staff@test.example"))
     admin = db.session.scalar(sa.select(User).where(User.email == "admin@test.example"))
-    staff_pages = ["/review/", f"/review/{markup_world['pending']}", "/review/audit",
-                   "/review/dashboard", "/review/?q=%3Cscript%3E"]
-    admin_pages = ["/admin/", "/admin/providers", f"/admin/providers/{markup_world['provider']}",
-                   "/admin/users"]
-    provider_pages = ["/provider/", f"/provider/catalogs/{markup_world['submission']}",
-                      f"/provider/courses/{markup_world['pending']}/edit"]
-    for user, urls in ((staff, staff_pages), (admin, admin_pages),
-                       (markup_world["owner"], provider_pages)):
+    staff_pages = [
+        "/review/",
+        f"/review/{markup_world['pending']}",
+        "/review/audit",
+        "/review/dashboard",
+        "/review/?q=%3Cscript%3E",
+    ]
+    admin_pages = [
+        "/admin/",
+        "/admin/providers",
+        f"/admin/providers/{markup_world['provider']}",
+        "/admin/users",
+    ]
+    provider_pages = [
+        "/provider/",
+        f"/provider/catalogs/{markup_world['submission']}",
+        f"/provider/courses/{markup_world['pending']}/edit",
+    ]
+    for user, urls in (
+        (staff, staff_pages),
+        (admin, admin_pages),
+        (markup_world["owner"], provider_pages),
+    ):
         client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
         _fresh(client)
         login(user, password)

@@ -13,8 +13,13 @@ from catalog.models import CatalogSubmission, Course
 
 GOOD = [
     {"provider_code": "A-1", "title": "Missouri Legal Update", "hours": 2, "delivery": "online"},
-    {"provider_code": "A-2", "title": "Introduction to De-escalation", "hours": "1",
-     "area_hours": "skill-development:1", "topics": ["de-escalation"]},
+    {
+        "provider_code": "A-2",
+        "title": "Introduction to De-escalation",
+        "hours": "1",
+        "area_hours": "skill-development:1",
+        "topics": ["de-escalation"],
+    },
 ]
 
 
@@ -42,7 +47,12 @@ def test_created_then_idempotent(client, tokens):
     assert response.status_code == 201, response.json
     body = response.json
     assert {k: body[k] for k in ("rows", "created", "updated", "unchanged", "errors")} == {
-        "rows": 2, "created": 2, "updated": 0, "unchanged": 0, "errors": []}
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": [],
+    }
     assert db.session.get(CatalogSubmission, body["catalog_id"]).source == "api"
     again = post(client, tokens["provider_a"], json=GOOD).json
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
@@ -53,14 +63,20 @@ def test_created_then_idempotent(client, tokens):
 
 
 def test_errors_give_422_and_write_nothing(client, tokens):
-    bad = GOOD + [{"title": "", "hours": 1}, {"title": "Odd Hours", "hours": 1.3},
-                  {"title": "Missouri legal update", "hours": 1}]
+    bad = GOOD + [
+        {"title": "", "hours": 1},
+        {"title": "Odd Hours", "hours": 1.3},
+        {"title": "Missouri legal update", "hours": 1},
+    ]
     response = post(client, tokens["provider_a"], json=bad)
     assert response.status_code == 422
     body = response.json
     assert body["rows"] == 5 and body["created"] == 0 and body["catalog_id"] is None
     assert [(e["row"], e["field"]) for e in body["errors"]] == [
-        (4, "title"), (5, "hours"), (6, "title")]
+        (4, "title"),
+        (5, "hours"),
+        (6, "title"),
+    ]
     assert set(body["errors"][0]) == {"row", "field", "message"}
     assert body["error"] and body["details"] == body["errors"]
     assert courses() == 0
@@ -80,16 +96,24 @@ def test_dry_run_suggests_without_writing(client, tokens):
 
 def test_multipart_file_and_bad_bodies(client, tokens):
     csv_bytes = b"Course Title,Credit Hours\nReport Writing,2\n"
-    response = post(client, tokens["provider_a"], data={"file": (io.BytesIO(csv_bytes), "c.csv")},
-                    content_type="multipart/form-data")
+    response = post(
+        client,
+        tokens["provider_a"],
+        data={"file": (io.BytesIO(csv_bytes), "c.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201 and response.json["created"] == 1
-    for kwargs in ({"data": b"[" * 50000, "content_type": "application/json"},
-                   {"data": b"{nope", "content_type": "application/json"},
-                   {"json": {"wrong": []}},
-                   {"data": "title,hours", "content_type": "text/plain"},
-                   {"data": {"file": (io.BytesIO(b"\x00\x00"), "c.csv")},
-                    "content_type": "multipart/form-data"},
-                   {"json": [{"hours": 1}]}):
+    for kwargs in (
+        {"data": b"[" * 50000, "content_type": "application/json"},
+        {"data": b"{nope", "content_type": "application/json"},
+        {"json": {"wrong": []}},
+        {"data": "title,hours", "content_type": "text/plain"},
+        {
+            "data": {"file": (io.BytesIO(b"\x00\x00"), "c.csv")},
+            "content_type": "multipart/form-data",
+        },
+        {"json": [{"hours": 1}]},
+    ):
         response = post(client, tokens["provider_a"], **kwargs)
         assert response.status_code == 422, (kwargs, response.json)
         assert response.json["errors"] and response.json["error"]
@@ -102,7 +126,9 @@ def test_auth_answers(client, tokens, users):
     assert response.status_code == 403 and set(response.json) == {"error", "details"}
     # staff may act for a named provider; a provider may not name another one
     assert post(client, tokens["staff"], json=GOOD, query="?provider=provider-b").status_code == 201
-    assert post(client, tokens["provider_a"], json=GOOD,
-                query="?provider=provider-b").status_code == 403
+    assert (
+        post(client, tokens["provider_a"], json=GOOD, query="?provider=provider-b").status_code
+        == 403
+    )
     owner = db.session.scalar(select(Course.provider_id).limit(1))
     assert owner == users["providers"][1].id

@@ -13,11 +13,23 @@ from catalog.models import AuditEntry, Course
 def test_import_reimport_and_bad_file(runner, taxonomy, make_provider, tmp_path):
     make_provider("cli-academy")
     good = tmp_path / "catalog.json"
-    good.write_text(json.dumps({"courses": [
-        {"code": "C-1", "title": "Patrol Rifle Qualification", "hours": 4, "delivery": "In Person",
-         "area_hours": {"skill-development": 4}, "topics": ["firearms"]},
-        {"code": "C-2", "title": "Ethics in Policing", "hours": 2},
-    ]}))
+    good.write_text(
+        json.dumps(
+            {
+                "courses": [
+                    {
+                        "code": "C-1",
+                        "title": "Patrol Rifle Qualification",
+                        "hours": 4,
+                        "delivery": "In Person",
+                        "area_hours": {"skill-development": 4},
+                        "topics": ["firearms"],
+                    },
+                    {"code": "C-2", "title": "Ethics in Policing", "hours": 2},
+                ]
+            }
+        )
+    )
     result = runner.invoke(args=["import-catalog", str(good), "--provider", "cli-academy"])
     assert result.exit_code == 0, result.output
     assert "created 2, updated 0, unchanged 0" in result.stdout
@@ -25,8 +37,12 @@ def test_import_reimport_and_bad_file(runner, taxonomy, make_provider, tmp_path)
     again = runner.invoke(args=["import-catalog", str(good), "--provider", "cli-academy"])
     assert "created 0, updated 0, unchanged 2" in again.stdout
     assert db.session.scalar(select(func.count(Course.id))) == 2
-    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.action == "import-create")) == 2
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "import-create")
+        )
+        == 2
+    )
 
     bad = tmp_path / "bad.csv"
     bad.write_text("title,hours,delivery\nNew Course,1,online\n,2,online\nGun Range,1.1,carrier\n")

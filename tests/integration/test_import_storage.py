@@ -25,8 +25,16 @@ CSV = (
 
 def _import(provider, user=None):
     table = read_table(CSV.encode(), "catalog.csv", max_rows=100)
-    report = import_table(db.session, provider, table, dry_run=False, user=user, source="cli",
-                          filename="catalog.csv", max_cell_chars=5000)
+    report = import_table(
+        db.session,
+        provider,
+        table,
+        dry_run=False,
+        user=user,
+        source="cli",
+        filename="catalog.csv",
+        max_cell_chars=5000,
+    )
     db.session.commit()
     return report
 
@@ -45,12 +53,17 @@ def test_bulk_written_courses_read_back_like_orm_rows(app, taxonomy, make_provid
     assert first.description == 'Tab\tand "quotes", back\\\\slash'
     assert first.hours == Decimal("1.25") and first.delivery == "online"
     assert (first.status, first.version, first.control_number, first.objectives) == (
-        "pending", 1, "", "")
+        "pending",
+        1,
+        "",
+        "",
+    )
     assert first.created_at is not None and first.suggested_at is not None
     assert first.suggestion["topics"] and first.suggestion_score > 0
 
-    rows = db.session.scalars(select(CourseCategory).where(
-        CourseCategory.course_id == first.id)).all()
+    rows = db.session.scalars(
+        select(CourseCategory).where(CourseCategory.course_id == first.id)
+    ).all()
     proposed = {(r.category.slug, r.hours) for r in rows if r.source == "proposed"}
     assert proposed == {("interpersonal-perspectives", Decimal("1.25")), ("de-escalation", None)}
     suggested = [r for r in rows if r.source == "suggested"]
@@ -58,8 +71,9 @@ def test_bulk_written_courses_read_back_like_orm_rows(app, taxonomy, make_provid
     evidence = next(r.evidence for r in suggested if r.category.slug == "de-escalation")
     assert isinstance(evidence, list) and evidence and "De-escalation" in str(evidence)
 
-    entries = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "import-create").order_by(AuditEntry.id)).all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "import-create").order_by(AuditEntry.id)
+    ).all()
     assert len(entries) == 3 and {e.course_id for e in entries} == {c.id for c in courses.values()}
     assert entries[0].user_id == staff.id and entries[0].actor == staff.email
     assert entries[0].after["catalog_id"] == report.catalog_id
@@ -67,15 +81,22 @@ def test_bulk_written_courses_read_back_like_orm_rows(app, taxonomy, make_provid
     # ids come from the table's own sequence: a course added afterwards does not collide
     again = _import(provider)
     assert again.as_json()["unchanged"] == 3
-    single = Course(provider_id=provider.id, jurisdiction_id=first.jurisdiction_id, title="Later",
-                    normalised_title="later", hours=Decimal(1), content_hash="x")
+    single = Course(
+        provider_id=provider.id,
+        jurisdiction_id=first.jurisdiction_id,
+        title="Later",
+        normalised_title="later",
+        hours=Decimal(1),
+        content_hash="x",
+    )
     db.session.add(single)
     db.session.commit()
     assert single.id > max(courses[k].id for k in courses)
 
 
-def test_imported_courses_are_searchable_only_once_approved(app, backend, taxonomy, make_provider,
-                                                            make_user, client):
+def test_imported_courses_are_searchable_only_once_approved(
+    app, backend, taxonomy, make_provider, make_user, client
+):
     staff = make_user("staff@test.example", "staff")
     _import(make_provider("storage-academy"))
     if backend == "postgresql":  # pending rows no longer cost a tsvector each

@@ -15,8 +15,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def upload(client, content: bytes, name: str = "catalog.csv"):
-    return client.post("/provider/catalogs/new", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/provider/catalogs/new",
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def count(model, *where) -> int:
@@ -127,14 +130,17 @@ def test_column_mapping_xlsx_and_proposal(client, provider_a):
     assert response.headers["Location"].endswith(f"/provider/catalogs/{catalog.id}/columns")
     page = client.get(f"/provider/catalogs/{catalog.id}/columns").get_data(as_text=True)
     assert "Implicit Bias Awareness" in page
-    response = client.post(f"/provider/catalogs/{catalog.id}/columns",
-                           data={"title": "0", "hours": "1"})
+    response = client.post(
+        f"/provider/catalogs/{catalog.id}/columns", data={"title": "0", "hours": "1"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     row = db.session.scalar(select(CatalogRow))
     assert row.data["title"] == "Implicit Bias Awareness" and row.suggestion["areas"]
-    client.post(f"/provider/catalogs/{catalog.id}/rows/{row.id}/proposal",
-                data={"area_hours": "interpersonal-perspectives:1", "topics": "implicit-bias"})
+    client.post(
+        f"/provider/catalogs/{catalog.id}/rows/{row.id}/proposal",
+        data={"area_hours": "interpersonal-perspectives:1", "topics": "implicit-bias"},
+    )
     client.post(f"/provider/catalogs/{catalog.id}/confirm")
     db.session.expire_all()
     course = db.session.scalar(select(Course))
@@ -174,16 +180,23 @@ def test_access_between_providers_and_staff(client, taxonomy, users, login, make
 
 
 def test_course_form_new_edit_and_live_suggest(client, provider_a):
-    data = {"title": "Verbal De-escalation for Patrol", "hours": "2", "delivery": "in-person",
-            "area__skill-development": "1", "area__interpersonal-perspectives": "1",
-            "topics": ["de-escalation"]}
+    data = {
+        "title": "Verbal De-escalation for Patrol",
+        "hours": "2",
+        "delivery": "in-person",
+        "area__skill-development": "1",
+        "area__interpersonal-perspectives": "1",
+        "topics": ["de-escalation"],
+    }
     response = client.post("/provider/courses/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     course = db.session.scalar(select(Course))
     assert course.status == "pending" and course.suggestion["areas"]
     bad = client.post("/provider/courses/new", data=dict(data, hours="1.1"))
     assert bad.status_code == 422 and "quarter hours" in bad.get_data(as_text=True)
-    dup = client.post("/provider/courses/new", data=dict(data, title="verbal de-escalation for patrol!"))
+    dup = client.post(
+        "/provider/courses/new", data=dict(data, title="verbal de-escalation for patrol!")
+    )
     assert dup.status_code == 422 and "already have a course" in dup.get_data(as_text=True)
     course.status = "approved"
     db.session.commit()
@@ -195,8 +208,10 @@ def test_course_form_new_edit_and_live_suggest(client, provider_a):
     db.session.expire_all()
     assert db.session.get(Course, course.id).status == "pending"
     assert count(AuditEntry, AuditEntry.action == "import-update") == 1
-    online_firearms = client.post("/provider/courses/new", data=dict(
-        data, title="Pistol basics", delivery="online", topics=["firearms"]))
+    online_firearms = client.post(
+        "/provider/courses/new",
+        data=dict(data, title="Pistol basics", delivery="online", topics=["firearms"]),
+    )
     assert "must be taught live" in online_firearms.get_data(as_text=True)
     live = client.get("/provider/suggest?title=Introduction+to+De-escalation&hours=1").json
     assert any(t["slug"] == "de-escalation" for t in live["topics"])
@@ -207,11 +222,19 @@ def test_course_form_new_edit_and_live_suggest(client, provider_a):
 
 def test_a_5000_row_upload_previews_page_by_page_and_confirms(client, provider_a):
     """The size a large vendor sends: the preview shows 100 rows a page with the counts of all."""
-    subjects = ["Verbal De-escalation", "Legal Update", "Handgun Qualification", "Report Writing",
-                "Implicit Bias in Policing", "Crisis Intervention", "Search and Seizure"]
+    subjects = [
+        "Verbal De-escalation",
+        "Legal Update",
+        "Handgun Qualification",
+        "Report Writing",
+        "Implicit Bias in Policing",
+        "Crisis Intervention",
+        "Search and Seizure",
+    ]
     lines = ["Course #,Course Title,Length (hrs),Delivery Method"]
-    lines += [f"V-{i:05d},{subjects[i % len(subjects)]} part {i},{1 + i % 4},online"
-              for i in range(5000)]
+    lines += [
+        f"V-{i:05d},{subjects[i % len(subjects)]} part {i},{1 + i % 4},online" for i in range(5000)
+    ]
     response = upload(client, "\n".join(lines).encode())
     assert response.status_code == 302
     catalog = db.session.scalar(select(CatalogSubmission))

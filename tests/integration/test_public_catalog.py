@@ -100,9 +100,16 @@ def test_or_within_a_facet_and_across_facets(client, catalog):
         c["half"],
         c["firearms"],
     }
-    assert ids(client, delivery=["online", "blended"]) == {c["deesc_online"], c["bias"], c["firearms"]}
+    assert ids(client, delivery=["online", "blended"]) == {
+        c["deesc_online"],
+        c["bias"],
+        c["firearms"],
+    }
     assert ids(client, topic="de-escalation", delivery="online") == {c["deesc_online"]}
-    assert ids(client, topic="de-escalation", hours=["1", "4"]) == {c["deesc_online"], c["deesc_long"]}
+    assert ids(client, topic="de-escalation", hours=["1", "4"]) == {
+        c["deesc_online"],
+        c["deesc_long"],
+    }
     assert ids(client, q="de-escalation", provider="mid-mo", max_hours="1") == {c["half"]}
     assert ids(client, area=["legal-studies", "interpersonal-perspectives"], delivery="online") == {
         c["bias"]
@@ -136,7 +143,15 @@ def test_json_contract_shape(client, catalog):
     assert set(data) >= {"total", "page", "next", "courses"}
     (course,) = data["courses"]
     assert set(course) >= {
-        "id", "title", "provider", "provider_name", "hours", "delivery", "areas", "topics", "url",
+        "id",
+        "title",
+        "provider",
+        "provider_name",
+        "hours",
+        "delivery",
+        "areas",
+        "topics",
+        "url",
         "approved_until",
     }
     assert course["provider"] == "virtual-academy"
@@ -149,7 +164,10 @@ def test_json_contract_shape(client, catalog):
 
 def test_sorting(client, catalog):
     c = catalog
-    by = lambda sort: [x["id"] for x in get_json(client, sort=sort, topic="de-escalation")["courses"]]  # noqa: E731
+
+    def by(sort):
+        return [x["id"] for x in get_json(client, sort=sort, topic="de-escalation")["courses"]]
+
     assert by("fit") == [c["deesc_online"], c["half"], c["deesc_long"]]  # one-hour first
     assert by("hours") == [c["half"], c["deesc_online"], c["deesc_long"]]
     assert by("title") == [c["deesc_long"], c["half"], c["deesc_online"]]
@@ -175,7 +193,13 @@ def test_pagination_edges(client, catalog):
     assert "past the end" in html
 
     assert get_json(client, per_page=1000)["per_page"] == 100
-    for bad in ({"page": "0"}, {"page": "-1"}, {"page": "abc"}, {"per_page": "x"}, {"per_page": "0"}):
+    for bad in (
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"per_page": "x"},
+        {"per_page": "0"},
+    ):
         response = client.get("/courses.json", query_string=bad)
         assert response.status_code == 400, bad
         assert set(response.get_json()) == {"error", "details"}
@@ -278,9 +302,10 @@ def test_course_page_and_json_ld_escaping(client, make_course):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "<script>alert" not in html
-    assert "javascript:alert" not in html.split("<body>")[-1].replace(
-        "&#34;", ""
-    ) or 'href="javascript' not in html
+    assert (
+        "javascript:alert" not in html.split("<body>")[-1].replace("&#34;", "")
+        or 'href="javascript' not in html
+    )
     assert 'href="javascript' not in html
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert len(blocks) == 1
@@ -301,7 +326,7 @@ def test_course_page_and_json_ld_escaping(client, make_course):
 def test_csv_is_streamed_complete_and_formula_safe(client, make_course):
     for i in range(23):
         make_course(f"Bulk Course {i:02d}")
-    dangerous = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+    dangerous = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
     for title in dangerous:
         make_course(title, description="dangerous")
     response = client.get("/courses.csv?per_page=5")
@@ -313,7 +338,15 @@ def test_csv_is_streamed_complete_and_formula_safe(client, make_course):
 
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:9] == [
-        "id", "title", "provider", "hours", "delivery", "areas", "topics", "url", "approved_until"
+        "id",
+        "title",
+        "provider",
+        "hours",
+        "delivery",
+        "areas",
+        "topics",
+        "url",
+        "approved_until",
     ]
     assert len(rows) == 1 + 23 + len(dangerous)  # every row, no paging
     titles = {r[1] for r in rows[1:]}
@@ -438,7 +471,10 @@ def test_queries_per_page_are_bounded(client, catalog, make_course, count_querie
             f"More De-escalation {i}",
             provider=f"p{i % 7}",
             topics=["de-escalation", "implicit-bias"],
-            areas={"skill-development": Decimal("0.5"), "interpersonal-perspectives": Decimal("0.5")},
+            areas={
+                "skill-development": Decimal("0.5"),
+                "interpersonal-perspectives": Decimal("0.5"),
+            },
         )
     large = measure()
     assert large == small

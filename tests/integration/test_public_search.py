@@ -25,7 +25,9 @@ def ids(client, **params) -> set[int]:
 # -- parsing (no database) ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["De-Escalation", "de escalation", "deescalation", "DE‐ESCALATION"])
+@pytest.mark.parametrize(
+    "text", ["De-Escalation", "de escalation", "deescalation", "DE‐ESCALATION"]
+)
 def test_hyphen_variants_parse_to_the_same_query(text):
     parsed = fulltext.parse(text)
     assert parsed.fts5() == '("deescalation" OR "de escalation")'
@@ -55,9 +57,7 @@ def deesc(make_course):
     return {
         "hyphen": make_course("Introduction to De-escalation (1 hour)").id,
         "joined": make_course("Deescalation for Patrol Officers").id,
-        "spaced": make_course(
-            "Street Skills", description="Verbal de escalation under stress."
-        ).id,
+        "spaced": make_course("Street Skills", description="Verbal de escalation under stress.").id,
         "other": make_course("Escalation of Force Reporting").id,
         "unrelated": make_course("Missouri Legal Update 2026").id,
     }
@@ -120,7 +120,10 @@ def test_index_follows_title_category_and_delete_changes(app, client, make_cours
     assert ids(client, q="implicit bias") == set()
     categories = categories_by_slug(db.session, taxonomy)
     set_course_categories(
-        course, "decided", {"interpersonal-perspectives": course.hours}, ["implicit-bias"],
+        course,
+        "decided",
+        {"interpersonal-perspectives": course.hours},
+        ["implicit-bias"],
         categories,
     )
     db.session.commit()
@@ -148,7 +151,7 @@ def test_no_match_is_an_empty_list_not_an_error(client, deesc):
 
 
 QUERY_TEXT = st.text(
-    alphabet=st.sampled_from(list('"*()^:-+~&|!<>\'\\ {}[]NEAROTD-escal\u2010é\x00%_')),
+    alphabet=st.sampled_from(list("\"*()^:-+~&|!<>'\\ {}[]NEAROTD-escal\u2010é\x00%_")),
     max_size=40,
 )
 

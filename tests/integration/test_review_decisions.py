@@ -105,7 +105,11 @@ def test_override_with_split_hours_and_reject(client, login, staff, provider, ma
 
 RULES = [
     ({}, [], "Choose at least one area"),
-    ({"legal-studies": Decimal("0.3"), "technical-studies": Decimal("1.7")}, [], "multiple of 0.25"),
+    (
+        {"legal-studies": Decimal("0.3"), "technical-studies": Decimal("1.7")},
+        [],
+        "multiple of 0.25",
+    ),
     ({"legal-studies": Decimal("-2")}, [], "positive multiple of 0.25"),
     ({"legal-studies": Decimal("1")}, [], "add up to 1, but the course is 2 hours"),
     ({"legal-studies": None}, [], "hours must be a number"),
@@ -148,7 +152,12 @@ def test_firearms_only_for_live_delivery(app, staff, provider, make_pending_cour
     # A topic's default area need not be among the areas (implicit bias under Legal Studies).
     live = make_pending_course(provider, "Implicit Bias in Traffic Stops", hours="1")
     reviewing.decide(
-        db.session, live, "override", live.version, staff, {"legal-studies": Decimal("1")},
+        db.session,
+        live,
+        "override",
+        live.version,
+        staff,
+        {"legal-studies": Decimal("1")},
         ["implicit-bias"],
     )
     db.session.commit()
@@ -165,8 +174,14 @@ def test_reject_needs_a_note_and_unknown_action(app, staff, provider, make_pendi
         reviewing.decide(db.session, course, "approve", None, staff)
     with pytest.raises(Invalid, match="must end today or later"):
         reviewing.decide(
-            db.session, course, "override", course.version, staff,
-            {"technical-studies": Decimal("1")}, [], approved_until=dt.date(2000, 1, 1),
+            db.session,
+            course,
+            "override",
+            course.version,
+            staff,
+            {"technical-studies": Decimal("1")},
+            [],
+            approved_until=dt.date(2000, 1, 1),
         )
 
 
@@ -228,13 +243,16 @@ def test_two_sessions_racing_exactly_one_wins(app, staff, provider, make_pending
         return session.scalar(
             select(Course)
             .where(Course.id == course_id)
-            .options(selectinload(Course.categories).selectinload(CourseCategory.category),
-                     selectinload(Course.jurisdiction))
+            .options(
+                selectinload(Course.categories).selectinload(CourseCategory.category),
+                selectinload(Course.jurisdiction),
+            )
         )
 
-    with Session(db.engine, expire_on_commit=False) as a, Session(
-        db.engine, expire_on_commit=False
-    ) as b:
+    with (
+        Session(db.engine, expire_on_commit=False) as a,
+        Session(db.engine, expire_on_commit=False) as b,
+    ):
         course_a, course_b = load(a), load(b)
         staff_a, staff_b = a.merge(staff), b.merge(staff)
         a.commit()
@@ -250,6 +268,9 @@ def test_two_sessions_racing_exactly_one_wins(app, staff, provider, make_pending
     course = _reload(course_id)
     assert course.status == "approved" and course.version == shown + 1
     assert course_categories(course, "decided")[0] == {"skill-development": Decimal("2")}
-    assert db.session.scalar(
-        select(func.count(AuditEntry.id)).where(AuditEntry.course_id == course_id)
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.course_id == course_id)
+        )
+        == 1
+    )

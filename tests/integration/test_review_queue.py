@@ -67,8 +67,13 @@ def test_bulk_approve_acts_only_on_shown_confident_courses(client, login, users,
     # Someone decides one course meanwhile: it is skipped, not overwritten.
     crash = catalog["crash"]
     reviewing.decide(
-        db.session, crash, "override", crash.version, users["staff"],
-        {"technical-studies": Decimal("1"), "skill-development": Decimal("1")}, [],
+        db.session,
+        crash,
+        "override",
+        crash.version,
+        users["staff"],
+        {"technical-studies": Decimal("1"), "skill-development": Decimal("1")},
+        [],
     )
     db.session.commit()
     done = client.post(
@@ -82,12 +87,13 @@ def test_bulk_approve_acts_only_on_shown_confident_courses(client, login, users,
     db.session.expire_all()
     statuses = {k: db.session.get(Course, c.id).status for k, c in catalog.items()}
     assert statuses == {
-        "legal": "approved", "crash": "approved", "dt": "approved",
-        "judo": "pending", "other": "pending",
+        "legal": "approved",
+        "crash": "approved",
+        "dt": "approved",
+        "judo": "pending",
+        "other": "pending",
     }
-    bulk = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "bulk-approve")
-    ).all()
+    bulk = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "bulk-approve")).all()
     assert sorted(e.course_id for e in bulk) == sorted([catalog["legal"].id, catalog["dt"].id])
     legal = db.session.get(Course, catalog["legal"].id)
     assert legal.version == legal_version + 1
@@ -169,20 +175,23 @@ def test_similar_courses_come_from_approved_decisions(client, login, users, cata
     from catalog.services.courses import normalise_title
 
     newer = Course(
-        provider=a, jurisdiction=legal.jurisdiction, title="Missouri Legal Update 2026",
-        normalised_title=normalise_title("Missouri Legal Update 2026"), hours=Decimal("2"),
+        provider=a,
+        jurisdiction=legal.jurisdiction,
+        title="Missouri Legal Update 2026",
+        normalised_title=normalise_title("Missouri Legal Update 2026"),
+        hours=Decimal("2"),
     )
     db.session.add(newer)
     db.session.commit()
     login(staff)
     html = client.get(f"/review/{newer.id}").get_data(as_text=True)
-    similar = html[html.index("Similar approved courses"):]
+    similar = html[html.index("Similar approved courses") :]
     assert "Missouri Legal Update 2025" in similar[:2000]
 
 
 def test_title_highlight_escapes_user_text(client, login, users, make_pending_course):
     course = make_pending_course(
-        users["providers"][0], '<script>alert(1)</script> Defensive Tactics', hours="1"
+        users["providers"][0], "<script>alert(1)</script> Defensive Tactics", hours="1"
     )
     login(users["staff"])
     html = client.get(f"/review/{course.id}").get_data(as_text=True)
@@ -257,7 +266,9 @@ def test_only_staff_reach_review(client, login, users, method, url):
 def test_unknown_course_is_404(client, login, users, taxonomy):
     login(users["staff"])
     assert client.get("/review/999999").status_code == 404
-    assert client.post("/review/999999", data={"action": "approve", "version": 1}).status_code == 404
+    assert (
+        client.post("/review/999999", data={"action": "approve", "version": 1}).status_code == 404
+    )
 
 
 def test_decision_form_needs_csrf(app_factory, users, catalog):

@@ -36,13 +36,27 @@ TX_TITLES = {
     "Crisis Intervention 3843": "crisis-intervention",
 }
 CATALOG = [
-    {"provider_code": "LS-1849", "title": "TCOLE #1849 De-escalation Techniques", "hours": 4,
-     "delivery": "in-person", "description": "Verbal and tactical de-escalation, with an exam."},
-    {"provider_code": "LS-3939", "title": "Cultural Diversity (3939)", "hours": 8,
-     "delivery": "online", "area_hours": "continuing-education:8",
-     "topics": ["cultural-diversity"]},
-    {"provider_code": "LS-QUAL", "title": "Annual Firearms Proficiency Qualification", "hours": 2,
-     "delivery": "in-person"},
+    {
+        "provider_code": "LS-1849",
+        "title": "TCOLE #1849 De-escalation Techniques",
+        "hours": 4,
+        "delivery": "in-person",
+        "description": "Verbal and tactical de-escalation, with an exam.",
+    },
+    {
+        "provider_code": "LS-3939",
+        "title": "Cultural Diversity (3939)",
+        "hours": 8,
+        "delivery": "online",
+        "area_hours": "continuing-education:8",
+        "topics": ["cultural-diversity"],
+    },
+    {
+        "provider_code": "LS-QUAL",
+        "title": "Annual Firearms Proficiency Qualification",
+        "hours": 2,
+        "delivery": "in-person",
+    },
 ]
 
 
@@ -115,19 +129,28 @@ def test_seed_loads_texas_as_data_and_keeps_missouri_first(runner):
     texas = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "TX"))
     assert texas.course_id_label == "TCOLE course number"
     assert tx_slugs() >= {
-        "continuing-education", "legislative-update", "active-shooter", "cultural-diversity",
-        "special-investigative-topics", "crisis-intervention", "de-escalation",
-        "human-trafficking", "crisis-intervention-training-40", "canine-encounters",
+        "continuing-education",
+        "legislative-update",
+        "active-shooter",
+        "cultural-diversity",
+        "special-investigative-topics",
+        "crisis-intervention",
+        "de-escalation",
+        "human-trafficking",
+        "crisis-intervention-training-40",
+        "canine-encounters",
         "deaf-hard-of-hearing-drivers",
     }
     # Training units from the data: Sept 1 - Aug 31, 40 hours, no Missouri-style grace period;
     # ALERRT hours from the 2023-2025 unit on (SB 1852).
     units = db.session.scalars(
-        select(RequirementSet).where(RequirementSet.jurisdiction_id == texas.id)
+        select(RequirementSet)
+        .where(RequirementSet.jurisdiction_id == texas.id)
         .order_by(RequirementSet.starts_on)
     ).all()
     assert [(u.starts_on, u.ends_on) for u in units][:2] == [
-        (dt.date(2021, 9, 1), dt.date(2023, 8, 31)), (dt.date(2023, 9, 1), dt.date(2025, 8, 31)),
+        (dt.date(2021, 9, 1), dt.date(2023, 8, 31)),
+        (dt.date(2023, 9, 1), dt.date(2025, 8, 31)),
     ]
     assert all(u.total_hours == 40 and u.grace_until is None for u in units)
     minimums = [{r.category.slug: r.min_hours for r in u.requirements} for u in units]
@@ -136,7 +159,10 @@ def test_seed_loads_texas_as_data_and_keeps_missouri_first(runner):
     # Missouri's periods are unchanged: calendar years with grace to March 15.
     clee = db.session.scalar(select(RequirementSet).where(RequirementSet.name == "CLEE 2025"))
     assert (clee.starts_on, clee.ends_on, clee.grace_until) == (
-        dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 3, 15))
+        dt.date(2025, 1, 1),
+        dt.date(2025, 12, 31),
+        dt.date(2026, 3, 15),
+    )
 
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0 and "nothing to add" in again.output
@@ -179,14 +205,13 @@ def test_engine_suggests_texas_categories_with_evidence(app):
 
 
 @TEXAS
-def test_provider_import_and_staff_decisions_follow_texas_rules(
-    client, make_provider, make_user
-):
+def test_provider_import_and_staff_decisions_follow_texas_rules(client, make_provider, make_user):
     seed()
     auth = tokens(make_provider, make_user)
     # A Missouri area is not a Texas area: the whole file is refused, naming the row.
     refused = import_catalog(
-        client, auth["provider"],
+        client,
+        auth["provider"],
         CATALOG + [{"title": "Legal Update", "hours": 2, "area_hours": "legal-studies:2"}],
     )
     assert refused.status_code == 422, refused.json
@@ -205,7 +230,8 @@ def test_provider_import_and_staff_decisions_follow_texas_rules(
     assert "de-escalation" in suggested and deesc.suggestion["areas"][0]["evidence"]
 
     decide = lambda course, body: client.post(  # noqa: E731
-        f"/api/v1/courses/{course.id}/decision", json={"version": course.version, **body},
+        f"/api/v1/courses/{course.id}/decision",
+        json={"version": course.version, **body},
         headers=auth["staff"],
     )
     ok = decide(deesc, {"action": "approve"})
@@ -222,8 +248,10 @@ def test_provider_import_and_staff_decisions_follow_texas_rules(
     for body, message in (
         ({"areas": [{"slug": "legal-studies", "hours": 2}]}, "'legal-studies' is not an area"),
         ({"areas": [{"slug": "continuing-education", "hours": 1}]}, "add up to 1"),
-        ({"areas": [{"slug": "continuing-education", "hours": 2}], "topics": ["firearms"]},
-         "'firearms' is not a topic"),
+        (
+            {"areas": [{"slug": "continuing-education", "hours": 2}], "topics": ["firearms"]},
+            "'firearms' is not a topic",
+        ),
     ):
         refused = decide(qual, {"action": "override", **body})
         assert refused.status_code == 422, refused.json
@@ -232,8 +260,11 @@ def test_provider_import_and_staff_decisions_follow_texas_rules(
     assert rejected.status_code == 200 and rejected.json["status"] == "rejected"
     overridden = decide(
         diversity,
-        {"action": "override", "areas": [{"slug": "continuing-education", "hours": 8}],
-         "topics": ["cultural-diversity"]},
+        {
+            "action": "override",
+            "areas": [{"slug": "continuing-education", "hours": 8}],
+            "topics": ["cultural-diversity"],
+        },
     )
     assert overridden.status_code == 200, overridden.json
     assert overridden.json["topics"] == ["cultural-diversity"]
@@ -257,7 +288,9 @@ def test_public_pages_state_the_texas_requirement(client, make_provider, make_us
 
     start = text_of(client.get("/"))
     unit = current_unit("TX") or db.session.scalar(
-        select(RequirementSet).join(Jurisdiction).where(Jurisdiction.code == "TX")
+        select(RequirementSet)
+        .join(Jurisdiction)
+        .where(Jurisdiction.code == "TX")
         .order_by(RequirementSet.starts_on.desc())
     )
     assert f"What {unit.name} requires" in start
@@ -293,8 +326,14 @@ def test_missouri_default_is_unchanged_by_a_second_state(app, app_factory, tmp_p
     shutil.copytree(SEED_DIR, missouri_only, ignore=shutil.ignore_patterns("tx"))
     seed_all(db.session, missouri_only, demo=True)
     db.session.commit()
-    pages = ["/", "/courses", "/courses?topic=de-escalation", "/courses?area=legal-studies",
-             "/courses.json?topic=de-escalation", "/courses.csv?topic=implicit-bias"]
+    pages = [
+        "/",
+        "/courses",
+        "/courses?topic=de-escalation",
+        "/courses?area=legal-studies",
+        "/courses.json?topic=de-escalation",
+        "/courses.csv?topic=implicit-bias",
+    ]
 
     def render() -> dict[str, str]:
         # Another app, so each request has its own app context (and `g`), as in production.
@@ -316,7 +355,11 @@ def test_missouri_default_is_unchanged_by_a_second_state(app, app_factory, tmp_p
     listing = json.loads(after["/courses.json?topic=de-escalation"])
     assert listing["total"] > 0
     assert {c["areas"][0]["slug"] for c in listing["courses"]} <= {
-        "legal-studies", "technical-studies", "interpersonal-perspectives", "skill-development"}
+        "legal-studies",
+        "technical-studies",
+        "interpersonal-perspectives",
+        "skill-development",
+    }
 
 
 # --- a code that does not exist -----------------------------------------------------------------

@@ -78,8 +78,14 @@ def test_too_many_rows_is_refused():
 
 
 def test_xlsx_first_sheet_numbers_and_blank_rows():
-    data = xlsx_bytes([["Course Title", "Credit Hours", "Code"], ["Legal Update", 2.0, 123],
-                       [None, None, None], ["Rifle", 1.25, "R-1"]])
+    data = xlsx_bytes(
+        [
+            ["Course Title", "Credit Hours", "Code"],
+            ["Legal Update", 2.0, 123],
+            [None, None, None],
+            ["Rifle", 1.25, "R-1"],
+        ]
+    )
     table = read(data, "c.xlsx")
     assert table.file_format == "xlsx"
     assert table.headers == ["Course Title", "Credit Hours", "Code"]
@@ -100,9 +106,15 @@ def test_xlsx_zip_bomb_and_broken_workbook(monkeypatch):
 
 
 def test_json_list_and_object_shapes():
-    items = [{"title": "A", "hours": 1, "topics": ["de-escalation"],
-              "area_hours": {"skill-development": 1}},
-             {"title": "B", "hours": 2.5, "code": "X"}]
+    items = [
+        {
+            "title": "A",
+            "hours": 1,
+            "topics": ["de-escalation"],
+            "area_hours": {"skill-development": 1},
+        },
+        {"title": "B", "hours": 2.5, "code": "X"},
+    ]
     for payload in (items, {"courses": items}):
         table = read(json.dumps(payload).encode(), "c.json")
         assert table.headers == ["title", "hours", "topics", "area_hours", "code"]
@@ -112,9 +124,17 @@ def test_json_list_and_object_shapes():
 
 @pytest.mark.parametrize(
     ("header", "field"),
-    [("Course Title", "title"), ("Course Name", "title"), ("Length (hrs)", "hours"),
-     ("Credit Hours", "hours"), ("Course #", "provider_code"), ("SKU", "provider_code"),
-     ("Delivery Method", "delivery"), ("Format", "delivery"), ("area_hours", "area_hours")],
+    [
+        ("Course Title", "title"),
+        ("Course Name", "title"),
+        ("Length (hrs)", "hours"),
+        ("Credit Hours", "hours"),
+        ("Course #", "provider_code"),
+        ("SKU", "provider_code"),
+        ("Delivery Method", "delivery"),
+        ("Format", "delivery"),
+        ("area_hours", "area_hours"),
+    ],
 )
 def test_loose_header_matching(header, field):
     assert cf.guess_column_map(["x", header]) == {field: 1}

@@ -24,11 +24,16 @@ TOPICS = ["de-escalation", "implicit-bias", "racial-profiling", "firearms"]
 @pytest.fixture
 def ctx() -> Context:
     areas = {s: Category(slug=s, kind="area", name=s.replace("-", " ").title()) for s in AREAS}
-    topics = {s: Category(slug=s, kind="topic", name=s.replace("-", " ").title(),
-                          live_only=(s == "firearms")) for s in TOPICS}
+    topics = {
+        s: Category(
+            slug=s, kind="topic", name=s.replace("-", " ").title(), live_only=(s == "firearms")
+        )
+        for s in TOPICS
+    }
     lookup = {}
     for c in [*areas.values(), *topics.values()]:
         from catalog.services.catalog_files import header_key
+
         lookup[header_key(c.slug)] = c.slug
         lookup[header_key(c.name)] = c.slug
     return Context(areas, topics, lookup, max_cell_chars=50)
@@ -50,9 +55,17 @@ def errors_of(ctx, **kw) -> dict[str, list[str]]:
 
 
 def test_a_good_row(ctx):
-    values, errors = parse_fields(fields(
-        provider_code="L-1", hours="1.5 hrs", delivery="Hybrid", url="https://x.example/c",
-        area_hours="Legal Studies: 1; skill-development:0.5", topics="De-escalation"), ctx)
+    values, errors = parse_fields(
+        fields(
+            provider_code="L-1",
+            hours="1.5 hrs",
+            delivery="Hybrid",
+            url="https://x.example/c",
+            area_hours="Legal Studies: 1; skill-development:0.5",
+            topics="De-escalation",
+        ),
+        ctx,
+    )
     assert errors == []
     assert values["hours"] == "1.5" and values["delivery"] == "blended"
     assert values["area_hours"] == {"legal-studies": "1", "skill-development": "0.5"}
@@ -75,8 +88,11 @@ def test_a_good_row(ctx):
         ({"area_hours": "legal-studies:x"}, "area_hours", "hours for legal-studies"),
         ({"area_hours": "legal-studies:2", "topics": "knitting"}, "topics", "not a topic"),
         ({"topics": "implicit-bias"}, "topics", "give area_hours"),
-        ({"delivery": "online", "area_hours": "skill-development:2", "topics": "firearms"},
-         "topics", "taught live"),
+        (
+            {"delivery": "online", "area_hours": "skill-development:2", "topics": "firearms"},
+            "topics",
+            "taught live",
+        ),
         ({"description": "x" * 51}, "description", "longer than 50"),
         ({"url": "javascript:alert(1)"}, "url", "http"),
         ({"provider_code": "C" * 65}, "provider_code", "longer than 64"),
@@ -90,10 +106,17 @@ def test_each_rule(ctx, kw, field, fragment):
 
 @pytest.mark.parametrize(
     ("text", "mode"),
-    [("Online", "online"), ("Self-paced", "online"), ("Classroom", "in-person"),
-     ("In Person", "in-person"), ("Virtual instructor-led", "live-virtual"),
-     ("Webinar", "live-virtual"), ("Hybrid", "blended"), ("", "in-person"),
-     ("live-virtual", "live-virtual")],
+    [
+        ("Online", "online"),
+        ("Self-paced", "online"),
+        ("Classroom", "in-person"),
+        ("In Person", "in-person"),
+        ("Virtual instructor-led", "live-virtual"),
+        ("Webinar", "live-virtual"),
+        ("Hybrid", "blended"),
+        ("", "in-person"),
+        ("live-virtual", "live-virtual"),
+    ],
 )
 def test_delivery_synonyms(text, mode):
     assert parse_delivery(text) == mode
@@ -101,22 +124,29 @@ def test_delivery_synonyms(text, mode):
 
 def test_unmapped_overlong_cell_is_reported(ctx):
     row = parse_row(2, ["T", "1", "y" * 60], {"title": 0, "hours": 1}, ctx)
-    assert row.errors == [{"row": 2, "field": "column 3", "message": "is longer than 50 characters"}]
+    assert row.errors == [
+        {"row": 2, "field": "column 3", "message": "is longer than 50 characters"}
+    ]
 
 
 def test_duplicates_and_matching(ctx):
-    rows = [parse_row(n, cells, {"provider_code": 0, "title": 1, "hours": 2}, ctx) for n, cells in [
-        (2, ["A-1", "Legal Update", "2"]),
-        (3, ["a-1", "Other", "1"]),          # same code (case-insensitive)
-        (4, ["", "legal  update!", "1"]),     # same normalised title
-        (5, ["B-1", "Kept Course", "1"]),     # matches an existing course by code, unchanged
-        (6, ["", "Renamed Course", "1"]),     # matches by title, content changed
-        (7, ["Z-9", "Taken Title", "1"]),     # title belongs to another course with another code
-    ]]
+    rows = [
+        parse_row(n, cells, {"provider_code": 0, "title": 1, "hours": 2}, ctx)
+        for n, cells in [
+            (2, ["A-1", "Legal Update", "2"]),
+            (3, ["a-1", "Other", "1"]),  # same code (case-insensitive)
+            (4, ["", "legal  update!", "1"]),  # same normalised title
+            (5, ["B-1", "Kept Course", "1"]),  # matches an existing course by code, unchanged
+            (6, ["", "Renamed Course", "1"]),  # matches by title, content changed
+            (7, ["Z-9", "Taken Title", "1"]),  # title belongs to another course with another code
+        ]
+    ]
     kept = course_fields(rows[3].values)
-    existing = [Existing(10, "B-1", "kept course", content_hash(kept)),
-                Existing(11, None, "renamed course", "old-hash"),
-                Existing(12, "T-1", "taken title", "h")]
+    existing = [
+        Existing(10, "B-1", "kept course", content_hash(kept)),
+        Existing(11, None, "renamed course", "old-hash"),
+        Existing(12, "T-1", "taken title", "h"),
+    ]
     check_rows(rows, existing)
     assert [r.errors[0]["message"][:20] for r in rows[1:3]] == ["Duplicate of row 2: "] * 2
     assert (rows[0].change, rows[3].change, rows[4].change) == ("new", "unchanged", "changed")

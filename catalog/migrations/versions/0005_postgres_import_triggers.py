@@ -84,24 +84,54 @@ def upgrade():
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
     op.execute(_search_courses_refresh(only_approved=True))
 
-    _create("search_courses_course_insert", "INSERT", "courses", "search_courses_on_course",
-            APPROVED_NOW)
-    _create("search_courses_course_update",
-            "UPDATE OF title, description, objectives, status", "courses",
-            "search_courses_on_course", APPROVED_EITHER)
-    _create("search_published_course_insert", "INSERT", "courses", "search_published_on_course",
-            APPROVED_NOW)
-    _create("search_published_course_update",
-            "UPDATE OF status, approved_until, provider_id, hours, delivery", "courses",
-            "search_published_on_course", APPROVED_EITHER)
+    _create(
+        "search_courses_course_insert",
+        "INSERT",
+        "courses",
+        "search_courses_on_course",
+        APPROVED_NOW,
+    )
+    _create(
+        "search_courses_course_update",
+        "UPDATE OF title, description, objectives, status",
+        "courses",
+        "search_courses_on_course",
+        APPROVED_EITHER,
+    )
+    _create(
+        "search_published_course_insert",
+        "INSERT",
+        "courses",
+        "search_published_on_course",
+        APPROVED_NOW,
+    )
+    _create(
+        "search_published_course_update",
+        "UPDATE OF status, approved_until, provider_id, hours, delivery",
+        "courses",
+        "search_published_on_course",
+        APPROVED_EITHER,
+    )
     for prefix in ("search_courses", "search_published"):
-        _create(f"{prefix}_category_insert", "INSERT", "course_categories",
-                f"{prefix}_on_category_row", "NEW.source = 'decided'")
-    _create("search_courses_category_change", "UPDATE OR DELETE", "course_categories",
-            "search_courses_on_category_row")
-    _create("search_published_category_change",
-            "DELETE OR UPDATE OF course_id, category_id, source", "course_categories",
-            "search_published_on_category_row")
+        _create(
+            f"{prefix}_category_insert",
+            "INSERT",
+            "course_categories",
+            f"{prefix}_on_category_row",
+            "NEW.source = 'decided'",
+        )
+    _create(
+        "search_courses_category_change",
+        "UPDATE OR DELETE",
+        "course_categories",
+        "search_courses_on_category_row",
+    )
+    _create(
+        "search_published_category_change",
+        "DELETE OR UPDATE OF course_id, category_id, source",
+        "course_categories",
+        "search_published_on_category_row",
+    )
     op.execute(
         "DELETE FROM search_courses s USING courses c "
         "WHERE c.id = s.course_id AND c.status <> 'approved'"
@@ -123,14 +153,28 @@ def downgrade():
     ):
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
     op.execute(_search_courses_refresh(only_approved=False))
-    _create("search_courses_course", "INSERT OR UPDATE OF title, description, objectives",
-            "courses", "search_courses_on_course")
-    _create("search_courses_category_row", "INSERT OR UPDATE OR DELETE", "course_categories",
-            "search_courses_on_category_row")
-    _create("search_published_course",
-            "INSERT OR UPDATE OF status, approved_until, provider_id, hours, delivery", "courses",
-            "search_published_on_course")
-    _create("search_published_category_row",
-            "INSERT OR DELETE OR UPDATE OF course_id, category_id, source", "course_categories",
-            "search_published_on_category_row")
+    _create(
+        "search_courses_course",
+        "INSERT OR UPDATE OF title, description, objectives",
+        "courses",
+        "search_courses_on_course",
+    )
+    _create(
+        "search_courses_category_row",
+        "INSERT OR UPDATE OR DELETE",
+        "course_categories",
+        "search_courses_on_category_row",
+    )
+    _create(
+        "search_published_course",
+        "INSERT OR UPDATE OF status, approved_until, provider_id, hours, delivery",
+        "courses",
+        "search_published_on_course",
+    )
+    _create(
+        "search_published_category_row",
+        "INSERT OR DELETE OR UPDATE OF course_id, category_id, source",
+        "course_categories",
+        "search_published_on_category_row",
+    )
     op.execute("SELECT search_courses_refresh(id) FROM courses")

@@ -40,8 +40,18 @@ def test_suggest_file_json_one_object_per_row(capsys: pytest.CaptureFixture[str]
 def test_evaluate_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", str(GOLD), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    for key in ("n", "area_top1", "area_top3", "topic_precision", "topic_recall", "topic_f1",
-                "confident_wrong", "per_topic", "seconds", "area_top1_unambiguous"):
+    for key in (
+        "n",
+        "area_top1",
+        "area_top3",
+        "topic_precision",
+        "topic_recall",
+        "topic_f1",
+        "confident_wrong",
+        "per_topic",
+        "seconds",
+        "area_top1_unambiguous",
+    ):
         assert key in d
     assert d["n"] == 5 and d["area_top1"] == 1.0
 
@@ -51,15 +61,19 @@ def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "area_top1" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    ("title,topics\nX,\n", "missing column(s) area"),
-    ("title,area,topics\nX,not-an-area,\n", "row 2, column 'area'"),
-    ("title,area,topics\nX,legal-studies,firearm\n", "row 2, column 'topics'"),
-    ("title,area,topics,hours\nX,legal-studies,,two\n", "row 2, column 'hours'"),
-    ("title,area,topics\n,legal-studies,\n", "row 2, column 'title'"),
-])
-def test_evaluate_bad_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                   content: str, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("title,topics\nX,\n", "missing column(s) area"),
+        ("title,area,topics\nX,not-an-area,\n", "row 2, column 'area'"),
+        ("title,area,topics\nX,legal-studies,firearm\n", "row 2, column 'topics'"),
+        ("title,area,topics,hours\nX,legal-studies,,two\n", "row 2, column 'hours'"),
+        ("title,area,topics\n,legal-studies,\n", "row 2, column 'title'"),
+    ],
+)
+def test_evaluate_bad_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, needle: str
+) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
     assert main(["evaluate", str(path)]) == 2
@@ -80,15 +94,23 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_from_the_repo(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "mapping", "evaluate", str(GOLD), "--json"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapping", "evaluate", str(GOLD), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n"] == 5
 
 
 def test_mapping_imports_no_web_or_database_code() -> None:
-    code = ("import mapping, mapping.__main__, sys; assert not any(m.split('.')[0] in "
-            "{'flask', 'sqlalchemy', 'catalog'} for m in sys.modules), sorted(sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import mapping, mapping.__main__, sys; assert not any(m.split('.')[0] in "
+        "{'flask', 'sqlalchemy', 'catalog'} for m in sys.modules), sorted(sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr

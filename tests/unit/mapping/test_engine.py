@@ -19,8 +19,16 @@ def test_output_shape_and_evidence(engine: Engine) -> None:
     assert [a["slug"] for a in d["areas"]][0] == "skill-development"
     assert len(d["areas"]) == 4
     for a in d["areas"]:
-        assert set(a) >= {"slug", "name", "score", "hours", "confident", "evidence", "runner_up",
-                          "gap"}
+        assert set(a) >= {
+            "slug",
+            "name",
+            "score",
+            "hours",
+            "confident",
+            "evidence",
+            "runner_up",
+            "gap",
+        }
         assert 0 <= a["score"] <= 100
     topic = d["topics"][0]
     assert topic["slug"] == "de-escalation" and topic["confident"] and topic["score"] == 100
@@ -41,8 +49,11 @@ def test_areas_are_ranked_and_topics_only_suggested(engine: Engine) -> None:
 
 
 def test_combined_title_gets_several_topics_and_split_hours(engine: Engine) -> None:
-    s = engine.suggest(CourseInput("Fair and Impartial Policing, Implicit Bias and Racial Profiling",
-                                   hours=Decimal("2")))
+    s = engine.suggest(
+        CourseInput(
+            "Fair and Impartial Policing, Implicit Bias and Racial Profiling", hours=Decimal("2")
+        )
+    )
     assert set(s.topic_slugs) == {"implicit-bias", "racial-profiling"}
     assert sum(a.hours for a in s.areas) == Decimal("2")
 
@@ -94,8 +105,9 @@ def test_identifier_decides(engine: Engine) -> None:
 
 def test_description_is_a_weaker_signal(engine: Engine) -> None:
     bare = engine.suggest(CourseInput("Procedural Justice"))
-    rich = engine.suggest(CourseInput("Procedural Justice",
-                                      description="Covers implicit bias and its effects."))
+    rich = engine.suggest(
+        CourseInput("Procedural Justice", description="Covers implicit bias and its effects.")
+    )
     assert "implicit-bias" not in bare.topic_slugs
     assert "implicit-bias" in rich.topic_slugs
     ib = next(t for t in rich.topics if t.slug == "implicit-bias")
@@ -107,9 +119,13 @@ def test_learns_from_an_approved_example(taxonomy: Taxonomy) -> None:
     course = CourseInput("Blue Courage Module Three")
     before = Engine(taxonomy).suggest(course)
     assert before.top_area == "technical-studies" and before.areas[0].score < 10  # rules miss it
-    example = Example(title="Blue Courage", course_id=42,
-                      areas={"interpersonal-perspectives": Decimal("2")},
-                      topics=["implicit-bias"], decision="overridden")
+    example = Example(
+        title="Blue Courage",
+        course_id=42,
+        areas={"interpersonal-perspectives": Decimal("2")},
+        topics=["implicit-bias"],
+        decision="overridden",
+    )
     after = Engine(taxonomy, examples=[example]).suggest(course)
     assert after.top_area == "interpersonal-perspectives"
     assert "implicit-bias" in after.topic_slugs
@@ -154,13 +170,21 @@ def test_taxonomy_round_trips(taxonomy: Taxonomy) -> None:
     assert json.loads(json.dumps(taxonomy.to_dict())) == taxonomy.to_dict()
 
 
-@pytest.mark.parametrize("change", [
-    {"categories": [{"slug": "x", "kind": "tag", "name": "X"}]},
-    {"categories": [{"slug": "a", "kind": "area"}, {"slug": "a", "kind": "area"}]},
-    {"categories": [{"slug": "a", "kind": "area"}, {"slug": "t", "kind": "topic", "parent": "z"}]},
-    {"categories": [{"slug": "a", "kind": "area", "strong": "not a list"}]},
-    {"categories": [{"slug": "a", "kind": "area"}], "settings": {"no_such_knob": 1}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"categories": [{"slug": "x", "kind": "tag", "name": "X"}]},
+        {"categories": [{"slug": "a", "kind": "area"}, {"slug": "a", "kind": "area"}]},
+        {
+            "categories": [
+                {"slug": "a", "kind": "area"},
+                {"slug": "t", "kind": "topic", "parent": "z"},
+            ]
+        },
+        {"categories": [{"slug": "a", "kind": "area", "strong": "not a list"}]},
+        {"categories": [{"slug": "a", "kind": "area"}], "settings": {"no_such_knob": 1}},
+    ],
+)
 def test_bad_taxonomy_is_rejected(change: dict) -> None:
     from mapping import TaxonomyError
 

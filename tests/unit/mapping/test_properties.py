@@ -10,11 +10,15 @@ from hypothesis import strategies as st
 from mapping import CourseInput, Engine, normalise
 
 titles = st.text(max_size=120)
-hours = st.one_of(st.none(), st.integers(min_value=0, max_value=400).map(
-    lambda q: Decimal(q) / 4), st.decimals(min_value=0, max_value=100, places=2))
+hours = st.one_of(
+    st.none(),
+    st.integers(min_value=0, max_value=400).map(lambda q: Decimal(q) / 4),
+    st.decimals(min_value=0, max_value=100, places=2),
+)
 delivery = st.sampled_from([None, "online", "in-person", "live-virtual", "blended"])
-fast = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+fast = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @fast
@@ -29,8 +33,9 @@ def test_normalise_never_fails_and_spans_are_in_range(title: str) -> None:
 
 @fast
 @given(titles, hours, delivery, st.one_of(st.none(), st.text(max_size=200)))
-def test_any_course_gets_a_stable_result(engine: Engine, title: str, h: Decimal | None,
-                                          d: str | None, desc: str | None) -> None:
+def test_any_course_gets_a_stable_result(
+    engine: Engine, title: str, h: Decimal | None, d: str | None, desc: str | None
+) -> None:
     course = CourseInput(title, description=desc, hours=h, delivery=d)
     first = engine.suggest(course).to_dict()
     assert first == engine.suggest(course).to_dict()
@@ -53,4 +58,5 @@ def test_any_course_gets_a_stable_result(engine: Engine, title: str, h: Decimal 
 def test_batch_equals_single(engine: Engine, batch: list[str]) -> None:
     courses = [CourseInput(t) for t in batch]
     assert [s.to_dict() for s in engine.suggest_many(courses)] == [
-        engine.suggest(c).to_dict() for c in courses]
+        engine.suggest(c).to_dict() for c in courses
+    ]

@@ -11,43 +11,69 @@ def _s(engine: Engine, title: str, **kw: object):
     return engine.suggest(CourseInput(title, **kw))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("title", [
-    "DEI in the Workplace", "Diversity, Equity and Inclusion", "DEI Training for Supervisors",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "DEI in the Workplace",
+        "Diversity, Equity and Inclusion",
+        "DEI Training for Supervisors",
+    ],
+)
 def test_dei_is_not_deescalation(engine: Engine, title: str) -> None:
     s = _s(engine, title)
     assert "de-escalation" not in s.topic_slugs
     assert s.top_area == "interpersonal-perspectives"
 
 
-@pytest.mark.parametrize(("title", "area"), [
-    ("Firearms Law for Officers", "legal-studies"),
-    ("Missouri Firearm Laws Update", "legal-studies"),
-    ("Firearms Trafficking Investigations", "technical-studies"),
-    ("Firearm Policy Review", "technical-studies"),
-    ("Ballot Measure 114 Briefing", "legal-studies"),
-])
-def test_firearms_law_policy_trafficking_are_not_firearms(engine: Engine, title: str,
-                                                          area: str) -> None:
+@pytest.mark.parametrize(
+    ("title", "area"),
+    [
+        ("Firearms Law for Officers", "legal-studies"),
+        ("Missouri Firearm Laws Update", "legal-studies"),
+        ("Firearms Trafficking Investigations", "technical-studies"),
+        ("Firearm Policy Review", "technical-studies"),
+        ("Ballot Measure 114 Briefing", "legal-studies"),
+    ],
+)
+def test_firearms_law_policy_trafficking_are_not_firearms(
+    engine: Engine, title: str, area: str
+) -> None:
     s = _s(engine, title)
     assert "firearms" not in s.topic_slugs
     assert s.top_area == area
 
 
-@pytest.mark.parametrize("title", [
-    "TASER 7 Recertification", "CEW User Course", "Less Lethal Shotgun", "OC Spray Exposure",
-    "40mm Launcher Qualification", "BolaWrap Operator", "Beanbag Shotgun Qualification",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "TASER 7 Recertification",
+        "CEW User Course",
+        "Less Lethal Shotgun",
+        "OC Spray Exposure",
+        "40mm Launcher Qualification",
+        "BolaWrap Operator",
+        "Beanbag Shotgun Qualification",
+    ],
+)
 def test_less_lethal_tools_are_skill_but_not_firearms(engine: Engine, title: str) -> None:
     s = _s(engine, title)
     assert s.top_area == "skill-development"
     assert "firearms" not in s.topic_slugs
 
 
-@pytest.mark.parametrize("title", [
-    "Patrol Rifle Qualification", "Handgun Skills", "Pistol Red Dot Transition", "Shotgun",
-    "Low Light Range", "Precision Rifle/Sniper", "Firearms Instructor", "Qualification - Handgun",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Patrol Rifle Qualification",
+        "Handgun Skills",
+        "Pistol Red Dot Transition",
+        "Shotgun",
+        "Low Light Range",
+        "Precision Rifle/Sniper",
+        "Firearms Instructor",
+        "Qualification - Handgun",
+    ],
+)
 def test_firearms_vocabulary(engine: Engine, title: str) -> None:
     s = _s(engine, title)
     assert "firearms" in s.topic_slugs
@@ -62,17 +88,26 @@ def test_tactical_communication_is_interpersonal_and_deescalation(engine: Engine
     assert not any(e["kind"] == "phrase" for e in sd.evidence)  # "tactical" did not fire
 
 
-@pytest.mark.parametrize("title", [
-    "Cultural Diversity", "Cultural Awareness", "Procedural Justice", "Diversity in Policing",
-])
-def test_diversity_or_procedural_justice_alone_is_not_implicit_bias(engine: Engine,
-                                                                    title: str) -> None:
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Cultural Diversity",
+        "Cultural Awareness",
+        "Procedural Justice",
+        "Diversity in Policing",
+    ],
+)
+def test_diversity_or_procedural_justice_alone_is_not_implicit_bias(
+    engine: Engine, title: str
+) -> None:
     s = _s(engine, title)
     assert s.topic_slugs == []
     assert s.top_area == "interpersonal-perspectives"
 
 
-@pytest.mark.parametrize("title", ["Hate Crimes Investigation", "Bias Crimes", "Hate and Bias Crimes"])
+@pytest.mark.parametrize(
+    "title", ["Hate Crimes Investigation", "Bias Crimes", "Hate and Bias Crimes"]
+)
 def test_hate_and_bias_crimes_are_not_implicit_bias(engine: Engine, title: str) -> None:
     s = _s(engine, title)
     assert "implicit-bias" not in s.topic_slugs
@@ -90,46 +125,74 @@ def test_cit_with_deescalation_stated_gets_the_topic(engine: Engine) -> None:
     assert "de-escalation" in _s(engine, "CIT De-escalation Skills").topic_slugs
 
 
-@pytest.mark.parametrize("title", [
-    "Racial Profiling", "Bias-Based Profiling", "Racial Profiling TCOLE Course # 3256",
-    "Racial and Identity Profiling (RIPA)", "Biased Policing Prevention",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Racial Profiling",
+        "Bias-Based Profiling",
+        "Racial Profiling TCOLE Course # 3256",
+        "Racial and Identity Profiling (RIPA)",
+        "Biased Policing Prevention",
+    ],
+)
 def test_racial_profiling(engine: Engine, title: str) -> None:
     assert "racial-profiling" in _s(engine, title).topic_slugs
 
 
 def test_criminal_profiling_is_not_racial_profiling(engine: Engine) -> None:
-    assert "racial-profiling" not in _s(engine, "Criminal Profiling of Serial Offenders").topic_slugs
+    assert (
+        "racial-profiling" not in _s(engine, "Criminal Profiling of Serial Offenders").topic_slugs
+    )
 
 
-@pytest.mark.parametrize("title", ["Implicit Bias", "Fair and Impartial Policing", "FIP",
-                                   "Unconscious Bias in Decision Making"])
+@pytest.mark.parametrize(
+    "title",
+    ["Implicit Bias", "Fair and Impartial Policing", "FIP", "Unconscious Bias in Decision Making"],
+)
 def test_implicit_bias(engine: Engine, title: str) -> None:
     assert "implicit-bias" in _s(engine, title).topic_slugs
 
 
-@pytest.mark.parametrize(("title", "area"), [
-    ("DT Refresher", "skill-development"), ("EVOC", "skill-development"),
-    ("PIT Maneuver", "skill-development"), ("TCCC", "skill-development"),
-    ("CPR/AED", "skill-development"), ("ALERRT Level 1", "skill-development"),
-    ("ASP Baton", "skill-development"), ("SFST Update", "technical-studies"),
-    ("ARIDE", "technical-studies"), ("DRE Recert", "technical-studies"),
-    ("HGN", "technical-studies"), ("ICS-100", "technical-studies"),
-    ("IS-700 NIMS", "technical-studies"), ("CJIS Security Awareness", "technical-studies"),
-    ("NCIC/MULES Operator", "technical-studies"), ("NIBRS", "technical-studies"),
-    ("LEOKA", "technical-studies"), ("FTO Course", "technical-studies"),
-    ("SRO Basic", "technical-studies"), ("BWC", "technical-studies"),
-    ("ALPR", "technical-studies"), ("K-9 Handler", "technical-studies"),
-    ("DUI Enforcement", "technical-studies"), ("DWI Detection", "technical-studies"),
-    ("MHFA", "interpersonal-perspectives"), ("ABLE Refresher", "interpersonal-perspectives"),
-    ("EPIC Peer Intervention", "interpersonal-perspectives"),
-    ("PJ and Legitimacy", "interpersonal-perspectives"),
-])
+@pytest.mark.parametrize(
+    ("title", "area"),
+    [
+        ("DT Refresher", "skill-development"),
+        ("EVOC", "skill-development"),
+        ("PIT Maneuver", "skill-development"),
+        ("TCCC", "skill-development"),
+        ("CPR/AED", "skill-development"),
+        ("ALERRT Level 1", "skill-development"),
+        ("ASP Baton", "skill-development"),
+        ("SFST Update", "technical-studies"),
+        ("ARIDE", "technical-studies"),
+        ("DRE Recert", "technical-studies"),
+        ("HGN", "technical-studies"),
+        ("ICS-100", "technical-studies"),
+        ("IS-700 NIMS", "technical-studies"),
+        ("CJIS Security Awareness", "technical-studies"),
+        ("NCIC/MULES Operator", "technical-studies"),
+        ("NIBRS", "technical-studies"),
+        ("LEOKA", "technical-studies"),
+        ("FTO Course", "technical-studies"),
+        ("SRO Basic", "technical-studies"),
+        ("BWC", "technical-studies"),
+        ("ALPR", "technical-studies"),
+        ("K-9 Handler", "technical-studies"),
+        ("DUI Enforcement", "technical-studies"),
+        ("DWI Detection", "technical-studies"),
+        ("MHFA", "interpersonal-perspectives"),
+        ("ABLE Refresher", "interpersonal-perspectives"),
+        ("EPIC Peer Intervention", "interpersonal-perspectives"),
+        ("PJ and Legitimacy", "interpersonal-perspectives"),
+    ],
+)
 def test_abbreviations(engine: Engine, title: str, area: str) -> None:
     s = _s(engine, title)
     assert s.top_area == area, s.areas[0].evidence
     assert any(e["kind"] == "abbreviation" for a in s.areas for e in a.evidence) or title in (
-        "PIT Maneuver", "ASP Baton")
+        "PIT Maneuver",
+        "ASP Baton",
+    )
 
 
 def test_icat_is_deescalation(engine: Engine) -> None:
@@ -141,8 +204,9 @@ def test_icat_is_deescalation(engine: Engine) -> None:
 
 def test_abbreviation_that_is_a_word_needs_capitals(engine: Engine) -> None:
     assert _s(engine, "ABLE Training").top_area == "interpersonal-perspectives"
-    assert not any(e["kind"] == "abbreviation" for a in _s(engine, "Able to Lead").areas
-                   for e in a.evidence)
+    assert not any(
+        e["kind"] == "abbreviation" for a in _s(engine, "Able to Lead").areas for e in a.evidence
+    )
 
 
 def test_misspellings_are_fixed_with_evidence(engine: Engine) -> None:
@@ -166,5 +230,7 @@ def test_firearms_is_not_eligible_for_live_virtual_delivery_either():
         ).to_dict()
         assert "firearms" not in [t["slug"] for t in result["topics"]]
         assert result["flags"][0]["code"] == "firearms-online-not-eligible"
-    live = engine.suggest(CourseInput("Handgun Qualification", hours=Decimal(2), delivery="blended"))
+    live = engine.suggest(
+        CourseInput("Handgun Qualification", hours=Decimal(2), delivery="blended")
+    )
     assert "firearms" in live.topic_slugs
