@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export CATALOG_ENV ?= development
 
-.PHONY: run test bench install install-test install-bench browser db lint clean
+.PHONY: run test bench install install-test install-bench browser axe db lint clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -48,8 +48,18 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is not installed: browser tests will be skipped (they fail under CI=true)"; fi
 
+## axe-core for the browser tests' accessibility checks, pinned in package-lock.json (npm registry).
+node_modules/.installed: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's npm for the accessibility checks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is not installed: accessibility checks will be skipped (they fail under CI=true)"; fi
+
+axe: node_modules/.installed
+
 ## Install what the tests need and run the whole suite (SQLite, and PostgreSQL when it answers).
-test: install-test browser
+test: install-test browser axe
 	$(PY) -m pytest
 
 ## Benchmarks: each prints ratios against a baseline measured in the same run.
@@ -63,4 +73,4 @@ lint: install-test
 	$(VENV)/bin/ruff format --check catalog mapping tests bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-output
+	rm -rf $(VENV) instance .pytest_cache test-output node_modules

@@ -3,6 +3,7 @@ chromium (never a downloaded browser). Without chromium they skip locally and fa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -80,3 +81,54 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_DIR = Path(__file__).resolve().parents[2] / "test-output" / "axe"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script from node_modules (`make test` runs `npm ci` from package-lock.json)."""
+    if not AXE_SCRIPT.exists():
+        if IN_CI:
+            pytest.fail(f"axe-core is required under CI=true but {AXE_SCRIPT} does not exist")
+        pytest.skip("axe-core is not installed (run `npm ci`, as make test does)")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(page, axe_source):
+    """axe(name) runs axe-core on the page shown (WCAG 2.1 A/AA rules and best practices),
+    writes test-output/axe/<name>.json and returns the serious and critical violations.
+
+    The script is evaluated through the DevTools protocol, which the page's CSP does not govern,
+    so the app's strict script-src needs no exception for the tests."""
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+
+    def run(name: str) -> list[dict]:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source + "\n;undefined")
+        result = page.evaluate(
+            """async () => {
+                const r = await axe.run(document, {resultTypes: ['violations']});
+                return r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))
+                }));
+            }"""
+        )
+        summary = {
+            "page": name,
+            "url": page.url,
+            "violations": result,
+            "counts": {
+                impact: sum(len(v["nodes"]) for v in result if v["impact"] == impact)
+                for impact in ("critical", "serious", "moderate", "minor")
+            },
+        }
+        (AXE_DIR / f"{name}.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        return [v for v in result if v["impact"] in BLOCKING_IMPACTS]
+
+    return run
