@@ -66,6 +66,19 @@ def course_query() -> CourseQuery:
         abort(make_response(error_response(400, str(exc), details=[str(exc)])))
 
 
+def chosen(available) -> list[str]:
+    """The export columns `_col=`/`_nocol=` choose; an unknown name is a 400 naming it."""
+    try:
+        return exports.choose_columns(request.args, available)
+    except BadQuery as exc:
+        abort(make_response(error_response(400, str(exc), details=[str(exc)])))
+
+
+def streams_all() -> bool:
+    """`_stream=on` (Datasette's word): every matching course in one response, not a page."""
+    return (request.args.get("_stream") or "").strip().lower() in ("1", "on", "true", "yes")
+
+
 def page_url(course_id: int) -> str:
     return url_for("public.course", course_id=course_id, _external=True)
 
@@ -108,18 +121,33 @@ def courses():
         query=query,
         banner=banner,
         sorts=publishing.SORTS,
+        export_columns=exports.CSV_HEADER,
+        default_columns=exports.CSV_HEADER,
         url_with=lambda endpoint, **changes: url_for(endpoint, **query.to_args(**changes)),
     )
 
 
 @bp.get("/courses.json")
 def courses_json():
+    """One page of the search as JSON; with `_stream=on` every matching course at once."""
     query = course_query()
+    keys = chosen(exports.JSON_KEYS)
+    if streams_all():
+        rows = publishing.export_rows(db.session, query, taxonomy())
+        return Response(
+            stream_with_context(exports.json_stream(rows, page_url, keys)),
+            mimetype="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
     result = publishing.search(db.session, query, taxonomy(), link=_link("public.courses_json"))
     next_url = None
     if result.has_next:
+        picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
         next_url = url_for(
-            "public.courses_json", **query.to_args(page=query.page + 1), _external=True
+            "public.courses_json",
+            **query.to_args(page=query.page + 1),
+            **picked,
+            _external=True,
         )
     return jsonify(
         {
@@ -128,7 +156,7 @@ def courses_json():
             "per_page": query.per_page,
             "pages": result.pages,
             "next": next_url,
-            "courses": [exports.course_json(c, page_url(c["id"])) for c in result.courses],
+            "courses": [exports.course_json(c, page_url(c["id"]), keys) for c in result.courses],
             "facets": {
                 name: [
                     {
@@ -150,9 +178,11 @@ def courses_json():
 
 @bp.get("/courses.csv")
 def courses_csv():
+    """Every matching course as CSV (never paged), contract columns first; `_col=` chooses."""
     query = course_query()
+    columns = chosen(exports.CSV_HEADER)
     rows = publishing.export_rows(db.session, query, taxonomy())
-    body = stream_with_context(exports.csv_lines(rows, page_url))
+    body = stream_with_context(exports.csv_lines(rows, page_url, columns))
     return Response(
         body,
         mimetype="text/csv",
@@ -162,8 +192,11 @@ def courses_csv():
 
 @bp.get("/courses.xlsx")
 def courses_xlsx():
+    """Every matching course as an XLSX sheet with typed cells; `_col=` chooses columns."""
     query = course_query()
-    data = exports.xlsx_bytes(publishing.export_rows(db.session, query, taxonomy()), page_url)
+    columns = chosen(exports.CSV_HEADER)
+    rows = publishing.export_rows(db.session, query, taxonomy())
+    data = exports.xlsx_bytes(rows, page_url, columns)
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -381,6 +381,6 @@ def get_published(session, course_id: int, taxonomy: Taxonomy, *, today=None) ->
     if row is None:
         return None
     course = psql.course_dict(row, marked=False)
-    course["objectives"] = row[12] or ""
+    course["objectives"] = row[psql.N_COLUMNS] or ""
     psql.attach_categories(session, [course], taxonomy)
     return course

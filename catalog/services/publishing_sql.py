@@ -158,8 +158,9 @@ def _ids_sql(sql: Sql, order: str, *, paged: bool, ranked: bool = False) -> str:
 
 COLUMNS = (
     "c.id, c.title, c.description, c.hours, c.delivery, c.url, c.approved_until, c.approved_at, "
-    "c.control_number, p.slug, p.name, p.url"
+    "c.control_number, p.slug, p.name, p.url, c.provider_code"
 )
+N_COLUMNS = COLUMNS.count(",") + 1  # extra columns a statement adds come after these
 
 
 def page_rows(session, sql: Sql, *, sort: str, limit: int, offset: int, marked: bool) -> list[dict]:
@@ -232,12 +233,13 @@ def course_dict(row, *, marked: bool) -> dict:
         "provider": row[9],
         "provider_name": row[10],
         "provider_url": row[11] or "",
+        "provider_code": row[12] or "",
         "areas": [],
         "topics": [],
     }
     if marked:
-        course["title_html"] = fulltext.marked(row[12])
-        course["snippet_html"] = fulltext.marked(row[13])
+        course["title_html"] = fulltext.marked(row[N_COLUMNS])
+        course["snippet_html"] = fulltext.marked(row[N_COLUMNS + 1])
     else:
         course["title_html"] = fulltext.marked(row[1])
         course["snippet_html"] = None
