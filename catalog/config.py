@@ -130,6 +130,10 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_FIX_X_FOR": behind_proxy,
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "10")),
+        # Compliance planner: anonymous plans per address per minute, roster size limits.
+        "PLAN_RATE_LIMIT": int(os.environ.get("PLAN_RATE_LIMIT", "30")),
+        "PLAN_MAX_OFFICERS": int(os.environ.get("PLAN_MAX_OFFICERS", "5000")),
+        "PLAN_MAX_RECORDS": int(os.environ.get("PLAN_MAX_RECORDS", "40")),
         "JSON_SORT_KEYS": False,
     }
     config.update(overrides)

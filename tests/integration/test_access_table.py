@@ -165,6 +165,8 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ),
     # Provider A's catalog: B's token is refused; staff and admin may act for a provider.
     ("/api/v1/catalogs", "POST"): ("/api/v1/catalogs?provider=provider-a", A_AND_STAFF),
+    # Compliance planner: one officer without an account (a bad body is a 422 for everyone).
+    ("/api/v1/plan", "POST"): ("/api/v1/plan", PUBLIC),
 }
 
 # Routes of the provider upload pages (issue 5) still landing: their entries are checked once the

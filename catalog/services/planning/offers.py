@@ -1,0 +1,296 @@
+"""The approved, currently valid courses a plan may use, and matching records against them.
+
+`load_offers` reads every published course of the jurisdiction (the one rule of publication:
+approved, approved_until today or later) with its decided areas and topics in two queries.
+`match_records` finds each training record's course: by approved course id, by control number
+or provider code, else by title with rapidfuzz over normalised titles (the app's title
+normalisation), within the record's provider first and then across providers; records that
+match nothing get the engine's suggestion in one batch (the same engine and taxonomy as the
+catalog's suggestions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import select
+
+from catalog.models import Category, Course, CourseCategory, Jurisdiction, Provider
+from catalog.services.courses import normalise_title
+from catalog.services.planning.rules import RuleSet, cents
+from catalog.services.suggesting import get_engine, suggested_labels
+from mapping import CourseInput
+
+# Title scores (rapidfuzz token_sort_ratio, 0-100) at which a record is taken to be a course.
+WITHIN_PROVIDER_CUTOFF = 80
+ANY_PROVIDER_CUTOFF = 90
+SHOWN_CUTOFF = 50  # closest courses offered as corrections on the page
+CHUNK = 2000  # records per cdist call: CHUNK x courses bytes at most
+_CODE = re.compile(r"[^0-9a-z]+")
+_COURSE_NUMBER = re.compile(r"^\d{3,5}$")
+
+
+def code_key(value: str | None) -> str:
+    """A control number or provider code folded for comparison ('MO-T 0012' == 'mot0012')."""
+    return _CODE.sub("", (value or "").casefold())
+
+
+@dataclass
+class Offers:
+    """Published courses as parallel arrays (position = index into every list)."""
+
+    ids: list[int] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    norm_titles: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    delivery: list[str] = field(default_factory=list)
+    provider_slug: list[str] = field(default_factory=list)
+    provider_name: list[str] = field(default_factory=list)
+    approved_provider: list[bool] = field(default_factory=list)
+    hours_cents: list[int] = field(default_factory=list)
+    control_number: list[str] = field(default_factory=list)
+    areas: list[dict[str, int]] = field(default_factory=list)
+    topics: list[dict[str, int | None]] = field(default_factory=list)
+    by_id: dict[int, int] = field(default_factory=dict)
+    by_code: dict[str, list[int]] = field(default_factory=dict)
+    by_provider: dict[str, list[int]] = field(default_factory=dict)
+    provider_keys: dict[str, str] = field(default_factory=dict)  # folded slug/name -> slug
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def gives_matrix(self, rules: RuleSet) -> np.ndarray:
+        """Courses x rows: what each course gives toward each row of `rules` (its own delivery)."""
+        rows = [
+            rules.gives(h, a, t, d, ap)
+            for h, a, t, d, ap in zip(
+                self.hours_cents,
+                self.areas,
+                self.topics,
+                self.delivery,
+                self.approved_provider,
+                strict=True,
+            )
+        ]
+        return np.array(rows, dtype=np.int64).reshape(len(rows), len(rules.rows))
+
+    def provider_of(self, text: str | None) -> str | None:
+        """The provider slug a record names (by slug or name, loosely), or None."""
+        key = normalise_title(text or "")
+        return self.provider_keys.get(key) if key else None
+
+
+def load_offers(session, jurisdiction: Jurisdiction, today: dt.date) -> Offers:
+    """Every published course of the jurisdiction with its decided categories."""
+    published = (
+        Course.jurisdiction_id == jurisdiction.id,
+        Course.status == "approved",
+        Course.approved_until.is_not(None),
+        Course.approved_until >= today,
+    )
+    offers = Offers()
+    rows = session.execute(
+        select(
+            Course.id,
+            Course.title,
+            Course.hours,
+            Course.delivery,
+            Course.control_number,
+            Course.provider_code,
+            Provider.slug,
+            Provider.name,
+            Provider.approved_provider,
+        )
+        .join(Provider, Provider.id == Course.provider_id)
+        .where(*published)
+        .order_by(Course.id)
+    ).all()
+    for cid, title, hours, delivery, control, code, slug, name, approved in rows:
+        pos = len(offers.ids)
+        offers.ids.append(cid)
+        offers.titles.append(title)
+        offers.norm_titles.append(normalise_title(title))
+        offers.urls.append("")
+        offers.delivery.append(delivery)
+        offers.provider_slug.append(slug)
+        offers.provider_name.append(name)
+        offers.approved_provider.append(bool(approved))
+        offers.hours_cents.append(cents(hours))
+        offers.control_number.append(control or "")
+        offers.areas.append({})
+        offers.topics.append({})
+        offers.by_id[cid] = pos
+        for value in {code_key(control), code_key(code)} - {""}:
+            offers.by_code.setdefault(value, []).append(pos)
+        offers.by_provider.setdefault(slug, []).append(pos)
+        offers.provider_keys.setdefault(normalise_title(slug), slug)
+        offers.provider_keys.setdefault(normalise_title(name), slug)
+    categories = session.execute(
+        select(CourseCategory.course_id, Category.slug, Category.kind, CourseCategory.hours)
+        .join(Category, Category.id == CourseCategory.category_id)
+        .join(Course, Course.id == CourseCategory.course_id)
+        .where(CourseCategory.source == "decided", *published)
+    ).all()
+    for cid, slug, kind, hours in categories:
+        pos = offers.by_id.get(cid)
+        if pos is None:
+            continue
+        if kind == "area":
+            offers.areas[pos][slug] = cents(hours)
+        else:
+            offers.topics[pos][slug] = cents(hours) if hours is not None else None
+    return offers
+
+
+@dataclass
+class Match:
+    """How one record was matched: the course position (None: no approved course), the score
+    (100 for an id or code), the method, the closest courses (page corrections) and, when
+    unmatched, the engine's suggestion (a Suggestion.to_dict())."""
+
+    position: int | None
+    score: int
+    method: str
+    closest: list[tuple[int, int]] = field(default_factory=list)  # (position, score)
+    suggestion: dict | None = None
+    note: str = ""
+
+
+def _by_code(offers: Offers, record, provider: str | None) -> int | None:
+    key = code_key(record.control_number)
+    if not key:
+        return None
+    found = offers.by_code.get(key, [])
+    if provider:
+        mine = [p for p in found if offers.provider_slug[p] == provider]
+        if mine:
+            return mine[0]
+    return found[0] if len(found) == 1 else None
+
+
+def _fuzzy(offers: Offers, records, todo: list[int], providers, matches, closest_n) -> None:
+    """Title matching for the records at `todo`, batched and deduplicated by normalised title."""
+    queries = list(dict.fromkeys(normalise_title(records[i].title) for i in todo))
+    queries = [q for q in queries if q]
+    index = {q: n for n, q in enumerate(queries)}
+    best: dict[tuple[int, str | None], tuple[int, int]] = {}
+    closest: dict[int, list[tuple[int, int]]] = {}
+    wanted: dict[int, set[str]] = {}
+    for i in todo:
+        q = index.get(normalise_title(records[i].title))
+        if q is not None:
+            wanted.setdefault(q, set()).add(providers[i] or "")
+    cols = {p: np.array(offers.by_provider[p]) for p in offers.by_provider}
+    for lo in range(0, len(queries), CHUNK):
+        block = queries[lo : lo + CHUNK]
+        matrix = process.cdist(
+            block,
+            offers.norm_titles,
+            scorer=fuzz.token_sort_ratio,
+            processor=utils.default_process,
+            score_cutoff=SHOWN_CUTOFF,
+            dtype=np.uint8,
+            workers=-1,
+        )
+        top = matrix.argmax(axis=1)
+        for r in range(len(block)):
+            q = lo + r
+            best[(q, None)] = (int(top[r]), int(matrix[r, top[r]]))
+            for provider in wanted.get(q, ()):
+                if provider and provider in cols:
+                    sub = matrix[r, cols[provider]]
+                    a = int(sub.argmax())
+                    best[(q, provider)] = (int(cols[provider][a]), int(sub[a]))
+            if closest_n:
+                row = matrix[r]
+                picks = np.argsort(-row.astype(np.int16), kind="stable")[:closest_n]
+                closest[q] = [(int(p), int(row[p])) for p in picks if row[p] > 0]
+        del matrix
+    for i in todo:
+        q = index.get(normalise_title(records[i].title))
+        if q is None:
+            matches[i] = Match(None, 0, "none")
+            continue
+        mine = best.get((q, providers[i])) if providers[i] else None
+        overall = best[(q, None)]
+        if mine and mine[1] >= WITHIN_PROVIDER_CUTOFF:
+            matches[i] = Match(mine[0], mine[1], "title", closest.get(q, []))
+        elif overall[1] >= ANY_PROVIDER_CUTOFF:
+            matches[i] = Match(overall[0], overall[1], "title", closest.get(q, []))
+        else:
+            score = max(overall[1], mine[1] if mine else 0)
+            matches[i] = Match(None, score, "none", closest.get(q, []))
+
+
+def match_records(
+    session, jurisdiction: Jurisdiction, offers: Offers, records, *, closest: int = 0
+) -> list[Match]:
+    """One Match per record, in order (see the module docstring)."""
+    matches: list[Match | None] = [None] * len(records)
+    providers = [offers.provider_of(r.provider) for r in records]
+    todo: list[int] = []
+    for i, record in enumerate(records):
+        if record.course_id is not None:
+            pos = offers.by_id.get(record.course_id)
+            if pos is not None:
+                matches[i] = Match(pos, 100, "course_id")
+                continue
+        pos = _by_code(offers, record, providers[i])
+        if pos is not None:
+            matches[i] = Match(pos, 100, "control_number")
+            continue
+        todo.append(i)
+    if todo and len(offers):
+        _fuzzy(offers, records, todo, providers, matches, closest)
+    for i in todo:
+        if matches[i] is None:
+            matches[i] = Match(None, 0, "none")
+    unmatched = [i for i, m in enumerate(matches) if m.position is None]
+    if unmatched:
+        engine = get_engine(session, jurisdiction)
+        inputs = [_engine_input(records[i]) for i in unmatched]
+        for i, result in zip(unmatched, engine.suggest_many(inputs), strict=True):
+            matches[i].suggestion = result.to_dict()
+            if records[i].course_id is not None:
+                matches[i].note = f"Course {records[i].course_id} is not an approved course now."
+    return matches  # type: ignore[return-value]
+
+
+def _engine_input(record) -> CourseInput:
+    title = record.title or ""
+    number = (record.control_number or "").strip().lstrip("#")
+    if _COURSE_NUMBER.match(number) and number not in title:
+        title = f"{title} (#{number})"  # a course number decides a topic (e.g. TCOLE 1849)
+    return CourseInput(
+        title=title,
+        hours=record.hours,
+        delivery=record.delivery or None,
+    )
+
+
+def suggestion_credit(suggestion: dict, total_cents: int) -> tuple[dict[str, int], dict]:
+    """(area -> hundredths, topic -> None) that an unapproved record counts with: the engine's
+    suggested split scaled to the record's hours (all of them to the top area if unsplit)."""
+    areas, topics = suggested_labels(suggestion or {})
+    split = {slug: cents(h) for slug, h in areas.items()}
+    given = sum(split.values())
+    if not split:
+        out: dict[str, int] = {}
+    elif given != total_cents:
+        top = next(iter(split))
+        out = {top: total_cents} if given == 0 else {}
+        if given:
+            running = 0
+            for n, (slug, value) in enumerate(split.items()):
+                share = (
+                    total_cents - running if n == len(split) - 1 else (value * total_cents) // given
+                )
+                running += share
+                out[slug] = share
+    else:
+        out = split
+    return out, {slug: None for slug in topics}
