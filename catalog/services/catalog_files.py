@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import re
+import time
 import warnings
 import zipfile
 import zlib
@@ -24,6 +25,14 @@ from catalog.services.errors import Invalid
 FORMATS = ("csv", "xlsx", "json")
 XLSX_MAX_INFLATED = 100 * 1024 * 1024
 XLSX_MAX_ENTRIES = 2000
+# Work bounds for one upload, whatever the file declares: columns with data (CSV, XLSX, JSON),
+# cell and row elements read from a sheet (empty ones included), and wall-clock time.
+MAX_COLUMNS = 200
+MAX_HEADER_CHARS = 200
+XLSX_CELLS_PER_ROW = 40
+XLSX_MIN_CELL_BUDGET = 200_000
+XLSX_EMPTY_ROW_ALLOWANCE = 10_000
+XLSX_MAX_SECONDS = 30.0
 
 FIELDS = (
     "provider_code",
@@ -217,7 +226,20 @@ def read_table(data: bytes, filename: str, *, max_rows: int) -> Table:
         table = _read_json(data, max_rows)
     if not any(h.strip() for h in table.headers):
         raise _file_error("The first row must name the columns (Title, Hours, ...).")
+    check_headers(table.headers)
     return scrub(table)
+
+
+def check_headers(headers: list[str]) -> None:
+    """Column names are short labels: refuse more than MAX_COLUMNS, or one of book length."""
+    if len(headers) > MAX_COLUMNS:
+        raise _too_many_columns(f"{len(headers):,}")
+    for index, header in enumerate(headers, start=1):
+        if len(header) > MAX_HEADER_CHARS:
+            raise _file_error(
+                f"The name of column {index} is {len(header):,} characters long; column names "
+                f"must be at most {MAX_HEADER_CHARS}. Is the first row really the header?"
+            )
 
 
 # NUL and other control characters (tab and line breaks kept): PostgreSQL refuses NUL in text
@@ -278,16 +300,28 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _bounded_cells(cells: list[str]) -> list[str]:
+    """A row without its trailing empty cells; data past MAX_COLUMNS is refused (a header of
+    200,000 columns would otherwise become a column-mapping page of 73 MB)."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    if end > MAX_COLUMNS:
+        raise _too_many_columns(f"{end:,}")
+    return cells[:end] if end < len(cells) else cells
+
+
 def _read_csv(data: bytes, max_rows: int) -> Table:
     text = decode_text(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     table = Table("csv", [])
     try:
         for number, cells in enumerate(reader, start=1):
+            cells = _bounded_cells(cells)
             if number == 1:
                 table.headers = [c.strip() for c in cells]
                 continue
-            if not any(c.strip() for c in cells):
+            if not cells:
                 continue
             if len(table.rows) >= max_rows:
                 raise _too_many_rows(max_rows)
@@ -333,31 +367,75 @@ def check_zip(data: bytes) -> None:
         )
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> Table:
+def _shared_strings_entry(archive: zipfile.ZipFile) -> str | None:
+    for name in archive.namelist():
+        if name.lower().endswith("sharedstrings.xml"):
+            return name
+    return None
+
+
+def _check_shared_strings(data: bytes, limit: int) -> None:
+    """Count the shared strings before openpyxl loads them all: a few kilobytes of deflated
+    `<si/>` make millions of strings in memory. Stops reading at the limit."""
+    from openpyxl.xml.functions import iterparse
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        name = _shared_strings_entry(archive)
+        if name is None:
+            return
+        count = 0
+        with archive.open(name) as source:
+            for _event, element in iterparse(source):
+                if element.tag.endswith("}si") or element.tag == "si":
+                    count += 1
+                    element.clear()
+                    if count > limit:
+                        raise _file_error(
+                            f"The Excel file holds more than {limit:,} different texts; a catalog "
+                            "of this size has far fewer. Export it as CSV, or split it."
+                        )
+
+
+def _too_many_columns(found: int | str) -> Invalid:
+    return _file_error(
+        f"The file has data in column {found}; a catalog has at most {MAX_COLUMNS} columns. "
+        "Delete the extra columns (or export only the catalog's columns) and upload again."
+    )
+
+
+def _too_much_work() -> Invalid:
+    return _file_error(
+        "The Excel file holds far more (mostly empty) cells than a catalog needs, or took too long "
+        "to read; refused. Copy the catalog's rows into a new sheet, or export it as CSV."
+    )
+
+
+def _read_xlsx(data: bytes, max_rows: int, deadline: float | None = None) -> Table:
+    """The first sheet as text, reading only the cells the file really holds.
+
+    openpyxl's own row iterator pads every row to the sheet's declared width and fills in every
+    missing row, so one cell in column XFD and one in row 1,048,576 make it walk 1.7e10 empty
+    cells. Here the sheet XML is streamed element by element and every cell element counts
+    against a budget (data or not), rows elements likewise; the `dimension` tag is never read.
+    """
     check_zip(data)
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    table = Table("xlsx", [])
+    cell_budget = max(XLSX_MIN_CELL_BUDGET, max_rows * XLSX_CELLS_PER_ROW)
+    row_budget = max_rows + XLSX_EMPTY_ROW_ALLOWANCE
+    deadline = deadline if deadline is not None else time.monotonic() + XLSX_MAX_SECONDS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _check_shared_strings(data, cell_budget)
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 if not workbook.worksheets:
                     raise _file_error("The Excel file has no sheet.")
-                sheet = workbook.worksheets[0]
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    cells = [_cell_text(v) for v in values]
-                    if number == 1 or not table.headers:
-                        if any(c.strip() for c in cells):
-                            table.headers = [c.strip() for c in cells]
-                        continue
-                    if not any(c.strip() for c in cells):
-                        continue
-                    if len(table.rows) >= max_rows:
-                        raise _too_many_rows(max_rows)
-                    table.rows.append((number, cells))
+                table = _read_sheet(
+                    workbook, workbook.worksheets[0], max_rows, cell_budget, row_budget, deadline
+                )
             finally:
                 workbook.close()
     except Invalid:
@@ -373,6 +451,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
         IndexError,
         AttributeError,
         SyntaxError,
+        OverflowError,
         zlib.error,
     ) as exc:
         # SyntaxError covers xml.etree's ParseError: entity tricks (billion laughs, external
@@ -383,6 +462,74 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
         ) from exc
     if not table.headers:
         raise _file_error("The first sheet of the Excel file is empty.")
+    return table
+
+
+def _read_sheet(workbook, sheet, max_rows, cell_budget, row_budget, deadline) -> Table:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    table = Table("xlsx", [])
+    cells_read = rows_read = 0
+    row_cells: dict[int, str] = {}
+    sheet_data = None
+    with sheet._get_source() as source:
+        # openpyxl's cell decoding (shared strings, dates by style, booleans, inline strings),
+        # fed one element at a time so nothing is padded or accumulated.
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "row":
+                    rows_read += 1
+                    if rows_read > row_budget:
+                        raise _too_much_work()
+                    number = element.get("r")
+                    parser.row_counter = int(number) if number else parser.row_counter + 1
+                    parser.col_counter = 0
+                    row_cells = {}
+                elif tag == "sheetData":
+                    sheet_data = element
+                continue
+            if tag == "c":
+                cells_read += 1
+                if cells_read > cell_budget:
+                    raise _too_much_work()
+                if not cells_read % 4096 and time.monotonic() > deadline:
+                    raise _too_much_work()
+                cell = parser.parse_cell(element)
+                element.clear()
+                text = _cell_text(cell["value"])
+                if not text.strip():
+                    continue
+                if cell["column"] > MAX_COLUMNS:
+                    raise _too_many_columns(get_column_letter(min(cell["column"], 16384)))
+                row_cells[cell["column"]] = text
+            elif tag == "row":
+                number = parser.row_counter
+                if sheet_data is not None:
+                    sheet_data.clear()  # drop the finished row element from the tree
+                if not row_cells:
+                    continue
+                cells = [""] * max(row_cells)
+                for column, text in row_cells.items():
+                    cells[column - 1] = text
+                if not table.headers:
+                    table.headers = [c.strip() for c in cells]
+                    continue
+                if len(table.rows) >= max_rows:
+                    raise _too_many_rows(max_rows)
+                table.rows.append((number, cells))
+            elif tag == "sheetData":
+                break
     return table
 
 
@@ -427,7 +574,15 @@ def table_from_objects(items: list, max_rows: int, fmt: str = "json") -> Table:
             raise _file_error(f"Course {number - 1} (row {number}) is not an object with fields.")
         for key in item:
             headers.setdefault(str(key), None)
+        if len(headers) > MAX_COLUMNS:
+            break
     names = list(headers)
+    if len(names) > MAX_COLUMNS:
+        raise _file_error(
+            f"The courses have {len(names):,} different fields; a catalog has at most "
+            f"{MAX_COLUMNS} columns."
+        )
+    check_headers(names)
     table = Table(fmt, names)
     for number, item in enumerate(items, start=2):
         cells = []
