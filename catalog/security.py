@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, Request, g, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.utils import cached_property
 
 from catalog.db import LATE, reset_write_intent, set_write_intent
+from catalog.services.cleaning import clean_payload, clean_text, has_unwanted
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -30,8 +34,41 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+def _clean_multidict(values):
+    if not any(has_unwanted(k) or has_unwanted(v) for k, v in values.items(multi=True)):
+        return values
+    return ImmutableMultiDict([(clean_text(k), clean_text(v)) for k, v in values.items(multi=True)])
+
+
+class CleanRequest(Request):
+    """The request every view sees: query arguments, form fields and JSON bodies pass through
+    the one input-cleaning rule (`catalog.services.cleaning.clean_text`), as uploaded files do
+    in the catalog reader. Views, forms and services therefore never see NUL or control
+    characters, whichever way the text came in."""
+
+    @cached_property
+    def args(self):
+        return _clean_multidict(super().args)
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form is not None:
+            self.__dict__["form"] = _clean_multidict(form)
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        payload = super().get_json(force=force, silent=silent, cache=cache)
+        try:
+            return clean_payload(payload)
+        except RecursionError:
+            if silent:
+                return None
+            raise BadRequest("The JSON body is nested too deeply.") from None
+
+
 def register_security(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    app.request_class = CleanRequest
 
     @app.before_request
     def _forget_previous_identity() -> None:

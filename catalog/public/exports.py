@@ -12,30 +12,21 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
+from catalog.services.cleaning import clean_text, would_run_as_formula
 from catalog.services.publishing import BadQuery, format_hours
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
-
-def would_run_as_formula(text: str) -> bool:
-    """True when a spreadsheet opening this cell's text would evaluate it (it starts with
-    = + - @, a tab or a carriage return, and is not simply a signed number such as -1.5)."""
-    return text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text)
 
 
 def neutralise(value):
     """CSV cell text a spreadsheet would run as a formula gets a leading apostrophe; everything
     else is left exactly as it is."""
-    if isinstance(value, str) and would_run_as_formula(value):
-        return "'" + value
+    if isinstance(value, str):
+        value = clean_text(value)  # the guard sees exactly what is written
+        if would_run_as_formula(value):
+            return "'" + value
     return value
 
 
@@ -228,7 +219,7 @@ def _xlsx_cell(sheet, value):
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = "yyyy-mm-dd"
         return cell
-    text = ILLEGAL_CHARACTERS_RE.sub("", _text(value))
+    text = clean_text(_text(value))
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
     if would_run_as_formula(text):

@@ -26,6 +26,7 @@ from catalog.errors import error_response
 from catalog.extensions import db
 from catalog.public import bp, exports, finder
 from catalog.services import publishing
+from catalog.services.cleaning import clean_text
 from catalog.services.publishing import BadQuery, CourseQuery, Taxonomy
 from catalog.services.suggesting import served_jurisdiction
 
@@ -221,7 +222,8 @@ def courses_atom():
         html_url=url_for("public.courses", **query.to_args(page=1), _external=True),
         page_url=page_url,
     )
-    return Response(body, mimetype="application/atom+xml")
+    # XML 1.0 has no place for control characters, whatever older rows hold
+    return Response(clean_text(body), mimetype="application/atom+xml")
 
 
 @bp.get("/courses/<int:course_id>")

@@ -16,10 +16,10 @@ from catalog.permissions import roles_required
 from catalog.review import bp
 from catalog.review.charts import bar_rows, line_chart, percent_bars
 from catalog.services import dashboard as dash
+from catalog.services.cleaning import spreadsheet_cell
 from catalog.services.suggesting import served_jurisdiction
 
 AUDIT_PER_PAGE = 50
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = [
     "id",
     "at",
@@ -37,10 +37,7 @@ CSV_HEADER = [
 
 def safe_cell(value) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    return spreadsheet_cell("" if value is None else str(value))
 
 
 def _audit_filters():

@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from catalog.services.cleaning import clean_text
 from catalog.services.errors import Invalid
 
 FORMATS = ("csv", "xlsx", "json")
@@ -242,17 +243,8 @@ def check_headers(headers: list[str]) -> None:
             )
 
 
-# NUL and other control characters (tab and line breaks kept): PostgreSQL refuses NUL in text
-# and JSON, and none of them belongs in a course catalog.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(value: str) -> str:
-    return _CONTROL_CHARS.sub("", value)
-
-
 def scrub(table: Table) -> Table:
-    """Drop control characters from every header and cell."""
+    """Every header and cell through the one input-cleaning rule (`cleaning.clean_text`)."""
     table.headers = [clean_text(h) for h in table.headers]
     table.rows = [(n, [clean_text(c) for c in cells]) for n, cells in table.rows]
     return table
