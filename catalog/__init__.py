@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from catalog.auth import bp as auth_bp
     from catalog.provider import bp as provider_bp
     from catalog.public import bp as public_bp
+    from catalog.reconcile import bp as reconcile_bp
     from catalog.review import bp as review_bp
 
     app.register_blueprint(public_bp)
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(reconcile_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -19,7 +19,7 @@ TEMPLATED = {400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503}
 
 def wants_json() -> bool:
     path = request.path
-    return path.startswith("/api/") or path.endswith(".json")
+    return path.startswith(("/api/", "/reconcile")) or path.endswith(".json")
 
 
 def error_response(status: int, error: str, details=None, description: str | None = None):

@@ -33,6 +33,13 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
+    def open_session(self, app: Flask, request):
+        # The reconciliation service is cookie-less: a signed-in browser's session is neither
+        # read nor renewed there (no Set-Cookie, no Vary: Cookie), whoever calls it.
+        if request.path == "/reconcile" or request.path.startswith("/reconcile/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
 
 def _clean_multidict(values):
     if not any(has_unwanted(k) or has_unwanted(v) for k, v in values.items(multi=True)):
@@ -100,7 +107,9 @@ def register_security(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""):
+            # Pages that set their own framing policy (the reconciliation preview) go without.
+            headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -156,6 +156,15 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/admin/users/<int:user_id>/password", "POST"): ("/admin/users/{victim}/password", ADMIN),
     ("/admin/users/<int:user_id>/tokens", "POST"): ("/admin/users/{victim}/tokens", ADMIN),
     ("/admin/tokens/<int:token_id>/revoke", "POST"): ("/admin/tokens/{victim_token}/revoke", ADMIN),
+    # Reconciliation API 0.2 (public, cookie-less; an empty POST answers the manifest)
+    ("/reconcile", "GET"): ("/reconcile", PUBLIC),
+    ("/reconcile", "POST"): ("/reconcile", PUBLIC),
+    ("/reconcile/preview", "GET"): ("/reconcile/preview?id={a_approved}", PUBLIC),
+    ("/reconcile/view/<path:entity_id>", "GET"): ("/reconcile/view/{a_approved}", PUBLIC),
+    ("/reconcile/suggest/entity", "GET"): ("/reconcile/suggest/entity?prefix=fire", PUBLIC),
+    ("/reconcile/suggest/type", "GET"): ("/reconcile/suggest/type?prefix=c", PUBLIC),
+    ("/reconcile/suggest/property", "GET"): ("/reconcile/suggest/property?prefix=h", PUBLIC),
+    ("/reconcile/propose_properties", "GET"): ("/reconcile/propose_properties?type=course", PUBLIC),
     # API (bearer tokens)
     ("/api/v1/me", "GET"): ("/api/v1/me", ANY_USER),
     ("/api/v1/courses", "GET"): ("/api/v1/courses?status=pending", ANY_USER),

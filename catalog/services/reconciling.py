@@ -1,0 +1,491 @@
+"""W3C Reconciliation API 0.2: free-text course titles matched to approved courses and categories.
+
+Two types. `course`: the approved, currently valid courses of the served jurisdiction (the one rule
+of publication, `publishing_sql.published_sql`), scored 0-100 with rapidfuzz as the rest of the
+app scores titles (`token_set_ratio` as in the review page's similar courses, `token_sort_ratio` as
+in the import's near-duplicates), on titles normalised by the engine (`mapping.normalise`, the
+jurisdiction's abbreviations expanded). `category`: the engine's areas and topics for the title
+(`suggesting.get_engine`), with its evidence; its top candidate is a match when the engine is
+confident of it and it leads the next category of its kind (area or topic) by MATCH_MARGIN.
+
+A course's score is built from parts, each returned as a `features` entry:
+
+- `title_set` / `title_sort`: token_set_ratio and token_sort_ratio of the normalised titles (a
+  query word that is the start of a candidate's word, "intro" for "introduction", counts as it);
+  `title` is their mean, 100 only when the identity keys (`normalise_title`) are equal, at most 99
+  otherwise; `number_mismatch`: the query carries numbers (a year, a part number, a course
+  number; not its hours) that the candidate's title does not carry alike (-10).
+- `hours_match` (+3 / -5): the hours of the query (`hours` property, else a "(1 hr)" in the title)
+  against the course's; `provider_match` (+5 / -10), `delivery_match` (+2 / -3) from properties;
+  `control_number_match`: an exact control number is 100 whatever the title.
+
+`match` is true only for one clear winner: score >= MATCH_THRESHOLD, its title part alone >=
+MATCH_TITLE_MIN (properties cannot make a weak title a match) and at least MATCH_MARGIN above the
+runner-up. Candidates come from one batched `process.cdist` (token_sort_ratio, every query of the
+batch against every course) plus a word index (courses sharing the query's words, weighted by how
+rare each word is), and only those are scored in full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from sqlalchemy import text
+
+from catalog.models import Jurisdiction
+from catalog.services import publishing_sql as psql
+from catalog.services.courses import normalise_title
+from catalog.services.errors import ServiceError
+from catalog.services.publishing import Taxonomy
+from catalog.services.suggesting import get_engine
+from mapping import CourseInput, normalise
+
+__all__ = [
+    "MATCH_MARGIN",
+    "MATCH_THRESHOLD",
+    "MATCH_TITLE_MIN",
+    "MAX_BATCH",
+    "MAX_QUERY_CHARS",
+    "BadRequest",
+    "TooLarge",
+    "course_index",
+    "parse_batch",
+    "reconcile",
+]
+
+MATCH_THRESHOLD = 95
+MATCH_TITLE_MIN = 90
+MATCH_MARGIN = 5
+DEFAULT_LIMIT = 5
+MAX_LIMIT = 25
+MAX_BATCH = 50  # queries per request (the manifest asks for 10)
+MAX_QUERY_CHARS = 500  # per query string
+MAX_PROPERTIES = 10  # per query
+RETRIEVE = 30  # candidates per query from each retrieval signal
+TYPES = {"course": "Approved course", "category": "Course category"}
+QUERY_PROPERTIES = {
+    "provider": "Provider (slug or name)",
+    "hours": "Hours",
+    "delivery": "Delivery (online, in-person, live-virtual, blended)",
+    "control_number": "Control number",
+}
+FUNCTION_WORDS = frozenset("a an and the of for in on to with by at from or vs".split())
+_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|hr|h)\b\.?", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+")
+
+
+class BadRequest(ServiceError):
+    """A batch that is not what the 0.2 protocol describes (400)."""
+
+    status = 400
+
+
+class TooLarge(ServiceError):
+    """A batch or query over the size limits (413)."""
+
+    status = 413
+
+
+@dataclass(frozen=True)
+class Query:
+    """One parsed query of a batch."""
+
+    key: str
+    text: str
+    types: tuple[str, ...]
+    limit: int
+    properties: dict[str, list[str]]
+
+
+@dataclass
+class CourseIndex:
+    """The published courses of one jurisdiction, prepared for matching (cached per process)."""
+
+    signature: tuple
+    ids: list[int] = field(default_factory=list)
+    courses: list[dict] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # normalised words, function words dropped
+    identity: list[str] = field(default_factory=list)  # normalise_title(title)
+    numbers: list[frozenset] = field(default_factory=list)
+    postings: dict[str, np.ndarray] = field(default_factory=dict)
+    by_id: dict[int, int] = field(default_factory=dict)
+
+
+_CACHE: dict[tuple[str, int], CourseIndex] = {}
+_LOCK = threading.Lock()
+
+
+def _words(session, jurisdiction: Jurisdiction, titles: list[str]) -> list[list[str]]:
+    """Each title's words as the engine reads them: normalised, stemmed, abbreviations expanded."""
+    compiled = get_engine(session, jurisdiction, with_examples=False).compiled
+    cache: dict[str, list[str]] = {}
+    out = []
+    for title in titles:
+        if title not in cache:
+            tokens = compiled.prepare(normalise(title))
+            cache[title] = [t.key for t in tokens if t.key not in FUNCTION_WORDS]
+        out.append(cache[title])
+    return out
+
+
+def _numbers(title: str) -> frozenset:
+    return frozenset(_NUMBER.findall(_HOURS.sub(" ", title or "")))
+
+
+def _signature(session, jurisdiction: Jurisdiction, today: dt.date) -> tuple:
+    dialect = session.get_bind().dialect.name
+    row = session.execute(
+        text(
+            "SELECT count(*), max(c.id), max(c.updated_at), max(c.decided_at) FROM courses c "
+            "WHERE c.jurisdiction_id = :j AND " + " AND ".join(psql.published_sql())
+        ),
+        {"j": jurisdiction.id, "today": psql.today_param(dialect, today)},
+    ).one()
+    return (jurisdiction.id, today.isoformat(), *(str(v) for v in row))
+
+
+def course_index(session, jurisdiction: Jurisdiction, *, today: dt.date | None = None):
+    """The matching index of the jurisdiction's published courses, rebuilt when they change."""
+    today = today or dt.date.today()
+    signature = _signature(session, jurisdiction, today)
+    cache_key = (str(session.get_bind().url), jurisdiction.id)
+    with _LOCK:
+        cached = _CACHE.get(cache_key)
+    if cached is not None and cached.signature == signature:
+        return cached
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        text(
+            f"SELECT {psql.COLUMNS} FROM courses c JOIN providers p ON p.id = c.provider_id "
+            "WHERE c.jurisdiction_id = :j AND " + " AND ".join(psql.published_sql()) + " "
+            "ORDER BY c.id"
+        ),
+        {"j": jurisdiction.id, "today": psql.today_param(dialect, today)},
+    ).all()
+    courses = [psql.course_dict(row, marked=False) for row in rows]
+    for course in courses:
+        course.pop("title_html", None)
+        course.pop("snippet_html", None)
+    taxonomy = Taxonomy.load(session, jurisdiction.id)
+    for start in range(0, len(courses), 900):
+        psql.attach_categories(session, courses[start : start + 900], taxonomy)
+    index = CourseIndex(signature)
+    index.courses = courses
+    index.ids = [c["id"] for c in courses]
+    index.by_id = {cid: i for i, cid in enumerate(index.ids)}
+    words = _words(session, jurisdiction, [c["title"] for c in courses])
+    index.keys = [" ".join(w) for w in words]
+    index.identity = [normalise_title(c["title"]) for c in courses]
+    index.numbers = [_numbers(c["title"]) for c in courses]
+    postings: dict[str, list[int]] = {}
+    for i, ws in enumerate(words):
+        for w in set(ws):
+            postings.setdefault(w, []).append(i)
+    index.postings = {w: np.asarray(p, dtype=np.int32) for w, p in postings.items()}
+    with _LOCK:
+        _CACHE[cache_key] = index
+    return index
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def _values(v) -> list[str]:
+    items = v if isinstance(v, list) else [v]
+    out = []
+    for item in items[:20]:
+        if isinstance(item, dict):
+            item = item.get("id") or item.get("name")
+        if isinstance(item, bool) or item is None:
+            continue
+        if isinstance(item, str | int | float):
+            out.append(str(item).strip()[:MAX_QUERY_CHARS])
+    return [x for x in out if x]
+
+
+def parse_batch(raw: str | None) -> list[Query]:
+    """The `queries=` parameter as Query objects; BadRequest or TooLarge with a clear message."""
+    if raw is None or not raw.strip():
+        raise BadRequest("Send the queries as a JSON object in the `queries` parameter.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("`queries` is not valid JSON.", details=[str(exc)[:200]]) from None
+    if not isinstance(data, dict):
+        raise BadRequest('`queries` must be an object such as {"q0": {"query": "..."}}.')
+    if len(data) > MAX_BATCH:
+        raise TooLarge(
+            f"Too many queries in one batch: {len(data)} (at most {MAX_BATCH}).",
+            details=[f"Send at most {MAX_BATCH} queries per request."],
+        )
+    queries = []
+    for key, q in data.items():
+        if not isinstance(q, dict):
+            raise BadRequest(f"Query '{key[:40]}' must be an object.")
+        query = q.get("query", "")
+        if not isinstance(query, str):
+            raise BadRequest(f"Query '{key[:40]}': `query` must be a string.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise TooLarge(
+                f"Query '{key[:40]}' is {len(query)} characters long (at most {MAX_QUERY_CHARS})."
+            )
+        kind = q.get("type") or "course"
+        types = tuple(kind) if isinstance(kind, list) else (kind,)
+        if not all(isinstance(t, str) for t in types):
+            raise BadRequest(f"Query '{key[:40]}': `type` must be a string or a list of strings.")
+        limit = q.get("limit", DEFAULT_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 0:
+            raise BadRequest(f"Query '{key[:40]}': `limit` must be a positive number.")
+        props = q.get("properties") or []
+        if not isinstance(props, list) or len(props) > MAX_PROPERTIES:
+            raise BadRequest(
+                f"Query '{key[:40]}': `properties` must be a list of at most "
+                f"{MAX_PROPERTIES} {{pid, v}} objects."
+            )
+        properties: dict[str, list[str]] = {}
+        for p in props:
+            if not isinstance(p, dict) or not isinstance(p.get("pid"), str) or "v" not in p:
+                raise BadRequest(f"Query '{key[:40]}': each property needs `pid` and `v`.")
+            properties.setdefault(p["pid"], []).extend(_values(p["v"]))
+        queries.append(
+            Query(
+                key,
+                query.strip(),
+                types[:5],
+                min(int(limit) or DEFAULT_LIMIT, MAX_LIMIT),
+                properties,
+            )
+        )
+    return queries
+
+
+# -- scoring ---------------------------------------------------------------------------------
+
+
+def _fold(query_words: list[str], candidate_words: set[str]) -> str:
+    """The query's words, each one that starts a candidate word (>= 3 letters) read as that word."""
+    out = []
+    for w in query_words:
+        if w not in candidate_words and len(w) >= 3:
+            w = next((c for c in candidate_words if len(c) > len(w) and c.startswith(w)), w)
+        out.append(w)
+    return " ".join(out)
+
+
+def _decimal(value: str) -> Decimal | None:
+    try:
+        number = Decimal(value.replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _hours(query: Query) -> Decimal | None:
+    for value in query.properties.get("hours", []):
+        number = _decimal(value)
+        if number is not None:
+            return number
+    found = _HOURS.search(query.text)
+    return _decimal(found.group(1)) if found else None
+
+
+def _candidates(index: CourseIndex, words: list[str], sort_row) -> set[int]:
+    picked: set[int] = set()
+    n = len(index.ids)
+    if sort_row is not None and n:
+        k = min(RETRIEVE, n)
+        picked.update(np.argpartition(sort_row, n - k)[n - k :].tolist())
+    lists = [index.postings[w] for w in set(words) if w in index.postings]
+    if lists:
+        weights = np.zeros(n, dtype=np.float32)
+        for plist in lists:
+            weights[plist] += 1.0 / np.log2(2 + len(plist))
+        k = min(RETRIEVE, int((weights > 0).sum()))
+        if k:
+            picked.update(np.argpartition(weights, n - k)[n - k :].tolist())
+    return picked
+
+
+def _score_course(index: CourseIndex, i: int, query: Query, words: list[str], hours) -> dict:
+    course = index.courses[i]
+    key = index.keys[i]
+    folded = _fold(words, set(key.split()))
+    title_set = fuzz.token_set_ratio(folded, key)
+    title_sort = fuzz.token_sort_ratio(folded, key)
+    exact = normalise_title(query.text) == index.identity[i]
+    title = 100 if exact else min(99, round((title_set + title_sort) / 2))
+    q_numbers = _numbers(query.text)
+    mismatch = bool(q_numbers) and q_numbers != index.numbers[i]
+    features: list[dict] = [
+        {"id": "title_set", "value": round(title_set)},
+        {"id": "title_sort", "value": round(title_sort)},
+        {"id": "title_exact", "value": exact},
+        {"id": "number_mismatch", "value": mismatch},
+    ]
+    score = title - (10 if mismatch else 0)
+    if hours is not None:
+        same = Decimal(course["hours"]) == hours
+        score += 3 if same else -5
+        features.append({"id": "hours_match", "value": same})
+    providers = [p.casefold() for p in query.properties.get("provider", [])]
+    if providers:
+        same = course["provider"].casefold() in providers or any(
+            fuzz.ratio(p, course["provider_name"].casefold()) >= 90 for p in providers
+        )
+        score += 5 if same else -10
+        features.append({"id": "provider_match", "value": same})
+    deliveries = [d.casefold() for d in query.properties.get("delivery", [])]
+    if deliveries:
+        same = course["delivery"] in deliveries
+        score += 2 if same else -3
+        features.append({"id": "delivery_match", "value": same})
+    controls = [c.casefold() for c in query.properties.get("control_number", [])]
+    if controls:
+        same = bool(course["control_number"]) and course["control_number"].casefold() in controls
+        features.append({"id": "control_number_match", "value": same})
+        if same:
+            score = 100
+            title = max(title, MATCH_TITLE_MIN)
+    return {
+        "index": i,
+        "score": max(0, min(100, score)),
+        "title": title,
+        "features": features,
+    }
+
+
+def course_description(course: dict) -> str:
+    """ "provider, hours, categories": what OpenRefine shows under a candidate."""
+    hours = format(Decimal(course["hours"]).normalize(), "f")
+    cats = [
+        f"{a['name']} {format(Decimal(a['hours']).normalize(), 'f')} h" for a in course["areas"]
+    ]
+    cats += [t["name"] for t in course["topics"]]
+    parts = [course["provider_name"], f"{hours} h", course["delivery"]]
+    return ", ".join(p for p in parts if p) + (f"; {', '.join(cats)}" if cats else "")
+
+
+def _decide(scored: list[dict], limit: int) -> list[dict]:
+    scored.sort(key=lambda s: (-s["score"], -s["title"], s["index"]))
+    top = scored[:limit]
+    if top:
+        runner_up = scored[1]["score"] if len(scored) > 1 else 0
+        gap = top[0]["score"] - runner_up
+        top[0]["match"] = (
+            top[0]["score"] >= MATCH_THRESHOLD
+            and top[0]["title"] >= MATCH_TITLE_MIN
+            and gap >= MATCH_MARGIN
+        )
+        top[0]["features"].append({"id": "runner_up_gap", "value": gap})
+    return top
+
+
+def _reconcile_courses(session, jurisdiction, queries: list[Query], today) -> dict[str, list]:
+    index = course_index(session, jurisdiction, today=today)
+    words = _words(session, jurisdiction, [q.text for q in queries])
+    keys = [" ".join(w) for w in words]
+    sort_matrix = None
+    if index.keys and any(keys):
+        sort_matrix = process.cdist(
+            keys, index.keys, scorer=fuzz.token_sort_ratio, dtype="uint8", workers=-1
+        )
+    out: dict[str, list] = {}
+    for qi, query in enumerate(queries):
+        if not keys[qi] and not query.properties.get("control_number"):
+            out[query.key] = []
+            continue
+        picked = _candidates(index, words[qi], sort_matrix[qi] if sort_matrix is not None else None)
+        controls = {c.casefold() for c in query.properties.get("control_number", [])}
+        if controls:
+            picked.update(
+                i for i, c in enumerate(index.courses) if c["control_number"].casefold() in controls
+            )
+        hours = _hours(query)
+        scored = [_score_course(index, i, query, words[qi], hours) for i in picked]
+        results = []
+        for s in _decide(scored, query.limit):
+            course = index.courses[s["index"]]
+            results.append(
+                {
+                    "id": str(course["id"]),
+                    "name": course["title"],
+                    "score": s["score"],
+                    "match": s.get("match", False),
+                    "description": course_description(course),
+                    "type": [{"id": "course", "name": TYPES["course"]}],
+                    "features": s["features"],
+                }
+            )
+        out[query.key] = results
+    return out
+
+
+def _reconcile_categories(session, jurisdiction, queries: list[Query]) -> dict[str, list]:
+    engine = get_engine(session, jurisdiction)
+    inputs = []
+    for q in queries:
+        hours = _hours(q)
+        delivery = (q.properties.get("delivery") or [None])[0]
+        inputs.append(CourseInput(title=q.text, hours=hours, delivery=delivery))
+    out: dict[str, list] = {}
+    for q, suggestion in zip(queries, engine.suggest_many(inputs), strict=True):
+        areas = [a for a in suggestion.areas if a.score > 0]
+        kinds = {id(e): "area" for e in areas} | {id(t): "topic" for t in suggestion.topics}
+        # Best first; on a tie the topic (the narrower designation) before the area.
+        entries = sorted(
+            [*areas, *suggestion.topics], key=lambda e: (-e.score, kinds[id(e)] != "topic")
+        )
+        results = []
+        for rank, e in enumerate(entries[: q.limit]):
+            kind = kinds[id(e)]
+            # An area and a topic do not compete (a course has both): the runner-up is the
+            # best other category of the same kind.
+            runner_up = next((o.score for o in entries if o is not e and kinds[id(o)] == kind), 0)
+            gap = e.score - runner_up
+            features = {"engine_score": e.score, "confident": bool(e.confident)}
+            for ev in e.evidence:
+                name = f"evidence_{ev.get('kind', 'other')}"
+                features[name] = max(features.get(name, 0), int(ev.get("score") or 0))
+            feature_list = [{"id": k, "value": v} for k, v in features.items()]
+            feature_list.append({"id": "runner_up_gap", "value": gap})
+            why = "; ".join(
+                dict.fromkeys(str(ev.get("text")) for ev in e.evidence if ev.get("text"))
+            )
+            results.append(
+                {
+                    "id": e.slug,
+                    "name": e.name,
+                    "score": e.score,
+                    "match": rank == 0 and bool(e.confident) and gap >= MATCH_MARGIN,
+                    "description": f"{kind}: {why}" if why else kind,
+                    "type": [{"id": "category", "name": TYPES["category"]}],
+                    "features": feature_list,
+                }
+            )
+        out[q.key] = results
+    return out
+
+
+def reconcile(
+    session, jurisdiction: Jurisdiction, queries: list[Query], *, today: dt.date | None = None
+) -> dict:
+    """Answer a batch: `{key: {"result": [candidates best first]}}` in the 0.2 shape."""
+    today = today or dt.date.today()
+    by_type: dict[str, list[Query]] = {"course": [], "category": []}
+    for q in queries:
+        known = [t for t in q.types if t in TYPES]
+        if known:
+            by_type[known[0]].append(q)
+    answers: dict[str, list] = {}
+    if by_type["course"]:
+        answers.update(_reconcile_courses(session, jurisdiction, by_type["course"], today))
+    if by_type["category"]:
+        answers.update(_reconcile_categories(session, jurisdiction, by_type["category"]))
+    return {q.key: {"result": answers.get(q.key, [])} for q in queries}
