@@ -15,13 +15,13 @@ from rapidfuzz import fuzz, utils
 from sqlalchemy import select
 
 from catalog.models import Category, Jurisdiction
+from catalog.services.reconcile_index import course_index
 from catalog.services.reconciling import (
     MAX_BATCH,
     QUERY_PROPERTIES,
     TYPES,
     BadRequest,
     TooLarge,
-    course_index,
 )
 
 __all__ = [

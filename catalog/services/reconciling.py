@@ -30,22 +30,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from sqlalchemy import text
 
 from catalog.models import Jurisdiction
-from catalog.services import publishing_sql as psql
 from catalog.services.courses import normalise_title
 from catalog.services.errors import ServiceError
-from catalog.services.publishing import Taxonomy
+from catalog.services.reconcile_index import HOURS, CourseIndex, course_index, numbers
+from catalog.services.reconcile_index import words as title_words
 from catalog.services.suggesting import get_engine
-from mapping import CourseInput, normalise
+from mapping import CourseInput
 
 __all__ = [
     "MATCH_MARGIN",
@@ -55,7 +52,6 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "BadRequest",
     "TooLarge",
-    "course_index",
     "parse_batch",
     "reconcile",
 ]
@@ -76,9 +72,9 @@ QUERY_PROPERTIES = {
     "delivery": "Delivery (online, in-person, live-virtual, blended)",
     "control_number": "Control number",
 }
-FUNCTION_WORDS = frozenset("a an and the of for in on to with by at from or vs".split())
-_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|hr|h)\b\.?", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+")
+
+
+# -- parsing ---------------------------------------------------------------------------------
 
 
 class BadRequest(ServiceError):
@@ -102,99 +98,6 @@ class Query:
     types: tuple[str, ...]
     limit: int
     properties: dict[str, list[str]]
-
-
-@dataclass
-class CourseIndex:
-    """The published courses of one jurisdiction, prepared for matching (cached per process)."""
-
-    signature: tuple
-    ids: list[int] = field(default_factory=list)
-    courses: list[dict] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)  # normalised words, function words dropped
-    identity: list[str] = field(default_factory=list)  # normalise_title(title)
-    numbers: list[frozenset] = field(default_factory=list)
-    postings: dict[str, np.ndarray] = field(default_factory=dict)
-    by_id: dict[int, int] = field(default_factory=dict)
-
-
-_CACHE: dict[tuple[str, int], CourseIndex] = {}
-_LOCK = threading.Lock()
-
-
-def _words(session, jurisdiction: Jurisdiction, titles: list[str]) -> list[list[str]]:
-    """Each title's words as the engine reads them: normalised, stemmed, abbreviations expanded."""
-    compiled = get_engine(session, jurisdiction, with_examples=False).compiled
-    cache: dict[str, list[str]] = {}
-    out = []
-    for title in titles:
-        if title not in cache:
-            tokens = compiled.prepare(normalise(title))
-            cache[title] = [t.key for t in tokens if t.key not in FUNCTION_WORDS]
-        out.append(cache[title])
-    return out
-
-
-def _numbers(title: str) -> frozenset:
-    return frozenset(_NUMBER.findall(_HOURS.sub(" ", title or "")))
-
-
-def _signature(session, jurisdiction: Jurisdiction, today: dt.date) -> tuple:
-    dialect = session.get_bind().dialect.name
-    row = session.execute(
-        text(
-            "SELECT count(*), max(c.id), max(c.updated_at), max(c.decided_at) FROM courses c "
-            "WHERE c.jurisdiction_id = :j AND " + " AND ".join(psql.published_sql())
-        ),
-        {"j": jurisdiction.id, "today": psql.today_param(dialect, today)},
-    ).one()
-    return (jurisdiction.id, today.isoformat(), *(str(v) for v in row))
-
-
-def course_index(session, jurisdiction: Jurisdiction, *, today: dt.date | None = None):
-    """The matching index of the jurisdiction's published courses, rebuilt when they change."""
-    today = today or dt.date.today()
-    signature = _signature(session, jurisdiction, today)
-    cache_key = (str(session.get_bind().url), jurisdiction.id)
-    with _LOCK:
-        cached = _CACHE.get(cache_key)
-    if cached is not None and cached.signature == signature:
-        return cached
-    dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        text(
-            f"SELECT {psql.COLUMNS} FROM courses c JOIN providers p ON p.id = c.provider_id "
-            "WHERE c.jurisdiction_id = :j AND " + " AND ".join(psql.published_sql()) + " "
-            "ORDER BY c.id"
-        ),
-        {"j": jurisdiction.id, "today": psql.today_param(dialect, today)},
-    ).all()
-    courses = [psql.course_dict(row, marked=False) for row in rows]
-    for course in courses:
-        course.pop("title_html", None)
-        course.pop("snippet_html", None)
-    taxonomy = Taxonomy.load(session, jurisdiction.id)
-    for start in range(0, len(courses), 900):
-        psql.attach_categories(session, courses[start : start + 900], taxonomy)
-    index = CourseIndex(signature)
-    index.courses = courses
-    index.ids = [c["id"] for c in courses]
-    index.by_id = {cid: i for i, cid in enumerate(index.ids)}
-    words = _words(session, jurisdiction, [c["title"] for c in courses])
-    index.keys = [" ".join(w) for w in words]
-    index.identity = [normalise_title(c["title"]) for c in courses]
-    index.numbers = [_numbers(c["title"]) for c in courses]
-    postings: dict[str, list[int]] = {}
-    for i, ws in enumerate(words):
-        for w in set(ws):
-            postings.setdefault(w, []).append(i)
-    index.postings = {w: np.asarray(p, dtype=np.int32) for w, p in postings.items()}
-    with _LOCK:
-        _CACHE[cache_key] = index
-    return index
-
-
-# -- parsing ---------------------------------------------------------------------------------
 
 
 def _values(v) -> list[str]:
@@ -292,7 +195,7 @@ def _hours(query: Query) -> Decimal | None:
         number = _decimal(value)
         if number is not None:
             return number
-    found = _HOURS.search(query.text)
+    found = HOURS.search(query.text)
     return _decimal(found.group(1)) if found else None
 
 
@@ -321,7 +224,7 @@ def _score_course(index: CourseIndex, i: int, query: Query, words: list[str], ho
     title_sort = fuzz.token_sort_ratio(folded, key)
     exact = normalise_title(query.text) == index.identity[i]
     title = 100 if exact else min(99, round((title_set + title_sort) / 2))
-    q_numbers = _numbers(query.text)
+    q_numbers = numbers(query.text)
     mismatch = bool(q_numbers) and q_numbers != index.numbers[i]
     features: list[dict] = [
         {"id": "title_set", "value": round(title_set)},
@@ -389,7 +292,7 @@ def _decide(scored: list[dict], limit: int) -> list[dict]:
 
 def _reconcile_courses(session, jurisdiction, queries: list[Query], today) -> dict[str, list]:
     index = course_index(session, jurisdiction, today=today)
-    words = _words(session, jurisdiction, [q.text for q in queries])
+    words = title_words(session, jurisdiction, [q.text for q in queries])
     keys = [" ".join(w) for w in words]
     sort_matrix = None
     if index.keys and any(keys):
