@@ -199,7 +199,7 @@ def load(url: str, n: int) -> None:
 
 BASELINE = """
 import sqlite3, urllib.parse, json, os
-from catalog.services.search import parse
+from catalog.services.publishing.search import parse
 DB = os.environ["BENCH_SQLITE"]
 def app(environ, start_response):
     q = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("q", [""])[0]

@@ -30,7 +30,7 @@ class CategoryForm(FlaskForm):
 
 class NewCategoryForm(FlaskForm):
     """A new area or topic. The rules that need the database (unique slug, an existing default
-    area, topic-only settings) are checked by catalog.admin.categories.category_problems."""
+    area, topic-only settings) are checked by catalog.services.category_edits.category_problems."""
 
     slug = StringField(
         "Slug",

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from catalog.admin import bp, categories
-from catalog.admin import taxonomy as tax
+from catalog.admin import bp
 from catalog.admin.forms import (
     AbbreviationForm,
     CategoryForm,
@@ -27,8 +26,6 @@ from catalog.admin.forms import (
     UserEditForm,
     UserForm,
 )
-from catalog.api.tokens import issue_token
-from catalog.cli import password_problem
 from catalog.extensions import db
 from catalog.models import (
     Abbreviation,
@@ -43,7 +40,8 @@ from catalog.models import (
 )
 from catalog.models.types import utcnow
 from catalog.permissions import roles_required
-from catalog.services import audit
+from catalog.services import audit, category_edits, taxonomy_edits
+from catalog.services.accounts import issue_token, password_problem
 from catalog.services.errors import Invalid, NotFound
 from catalog.services.suggesting import default_jurisdiction
 
@@ -127,7 +125,7 @@ def category(category_id: int):
         form=form,
         keyword_form=KeywordForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
-        uses=categories.category_uses(db.session, category.jurisdiction, category),
+        uses=category_edits.category_uses(db.session, category.jurisdiction, category),
     )
 
 
@@ -177,8 +175,8 @@ def new_category():
 def _apply_and_resuggest(jurisdiction: Jurisdiction, change: dict, reload) -> int:
     """Apply a taxonomy change, re-suggest the pending courses with the changed taxonomy (as
     `reload()` reads it back) and commit; how many courses were re-suggested."""
-    tax.apply_change(db.session, jurisdiction, change, current_user)
-    count = tax.resuggest_pending(db.session, reload())
+    taxonomy_edits.apply_change(db.session, jurisdiction, change, current_user)
+    count = taxonomy_edits.resuggest_pending(db.session, reload())
     db.session.commit()
     return count
 
@@ -206,14 +204,14 @@ def _preview_or_save(
     jurisdiction = _target()
     if step != "save":
         try:
-            rows = tax.preview(db.session, jurisdiction, change)
+            rows = taxonomy_edits.preview(db.session, jurisdiction, change)
         except Invalid as exc:
             flash(exc.message, "error")
             return redirect(back)
         return render_template(
             "admin/preview.html",
             change=change,
-            description=tax.describe(change),
+            description=taxonomy_edits.describe(change),
             rows=rows,
             hidden=hidden,
             action_url=request.path,
@@ -231,7 +229,10 @@ def _preview_or_save(
         db.session.rollback()
         flash("Someone changed this meanwhile: nothing was saved. Reload and try again.", "error")
         return redirect(back)
-    flash(f"Saved: {tax.describe(change)}. Re-suggested {count} pending courses.", "success")
+    flash(
+        f"Saved: {taxonomy_edits.describe(change)}. Re-suggested {count} pending courses.",
+        "success",
+    )
     return redirect(done or back)
 
 

@@ -17,8 +17,8 @@ from catalog.extensions import db
 from catalog.models import Provider
 from catalog.permissions import api_user, roles_required
 from catalog.security import late_write_lock
-from catalog.services.catalog_files import courses_from_json, read_table, table_from_objects
 from catalog.services.errors import Invalid
+from catalog.services.imports.files import courses_from_json, read_table, table_from_objects
 from catalog.services.suggesting import suggested_labels
 
 TRUE = {"1", "true", "yes", "on"}
@@ -99,7 +99,7 @@ def _body(report, *, dry_run: bool, errors=None) -> dict:
 @roles_required("provider", "staff")
 @late_write_lock
 def post_catalog():
-    from catalog.services.submissions import import_table
+    from catalog.services.imports.submissions import import_table
 
     user = api_user()
     provider = _provider_for(user)

@@ -13,16 +13,16 @@ from catalog.errors import error_response
 from catalog.extensions import db
 from catalog.models import COURSE_STATUSES, Course, CourseCategory
 from catalog.permissions import api_user, roles_required
-from catalog.services import reviewing
 from catalog.services.courses import course_categories
 from catalog.services.errors import Conflict, Invalid
+from catalog.services.reviewing import decisions
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 
 
 def _hours(value) -> str | None:
-    return None if value is None else reviewing.fmt_hours(value)
+    return None if value is None else decisions.fmt_hours(value)
 
 
 def course_json(course: Course) -> dict:
@@ -132,7 +132,7 @@ def _parse_areas(raw) -> dict:
                 f"Area '{item['slug']}' is listed twice.",
                 [{"field": f"areas[{i}]", "message": "Duplicate area."}],
             )
-        areas[item["slug"]] = reviewing.parse_hours(item.get("hours"))
+        areas[item["slug"]] = decisions.parse_hours(item.get("hours"))
     return areas
 
 
@@ -185,7 +185,7 @@ def decide(course_id: int):
                 "'note' and 'control_number' must be strings.",
                 [{"field": "note", "message": "Expected a string."}],
             )
-        reviewing.decide(
+        decisions.decide(
             db.session,
             course,
             action if isinstance(action, str) else "",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from catalog.api import bp
-from catalog.api.tokens import authenticate_request
 from catalog.permissions import api_user, roles_required
+from catalog.services.accounts import authenticate_request
 
 
 @bp.before_request

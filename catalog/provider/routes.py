@@ -38,10 +38,10 @@ from catalog.provider.presenting import (
     suggestion_view,
 )
 from catalog.security import late_write_lock
-from catalog.services import submissions
-from catalog.services.catalog_files import FIELD_LABELS, FIELDS, read_table
 from catalog.services.errors import Invalid
-from catalog.services.importing import load_context
+from catalog.services.imports import submissions
+from catalog.services.imports.files import FIELD_LABELS, FIELDS, read_table
+from catalog.services.imports.rows import load_context
 from catalog.services.suggesting import course_input, default_jurisdiction, get_engine
 
 PER_PAGE = 100

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.services.cleaning import clean_text, would_run_as_formula
-from catalog.services.publishing import BadQuery, format_hours
+from catalog.services.publishing.listing import BadQuery, format_hours
 
 
 def neutralise(value):

@@ -1,6 +1,6 @@
 """Public pages (no login): start page with the requirement finder, search, course page, exports.
 
-Every list view calls the same data function (publishing.search / export_rows) and only renders.
+Every list view calls the same data function (listing.search / export_rows) and only renders.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from sqlalchemy import text
 
 from catalog.errors import error_response
 from catalog.extensions import db
-from catalog.public import bp, exports, finder
-from catalog.services import publishing
+from catalog.public import bp, exports
 from catalog.services.cleaning import clean_text
-from catalog.services.publishing import BadQuery, CourseQuery, Taxonomy
+from catalog.services.publishing import finder, listing
+from catalog.services.publishing.listing import BadQuery, CourseQuery, Taxonomy
 from catalog.services.suggesting import served_jurisdiction
 
 URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
@@ -111,7 +111,7 @@ def index():
 @bp.get("/courses")
 def courses():
     query = course_query()
-    result = publishing.search(db.session, query, taxonomy(), link=_link("public.courses"))
+    result = listing.search(db.session, query, taxonomy(), link=_link("public.courses"))
     jurisdiction = served()
     banner = finder.banner(
         db.session, query, taxonomy(), dt.date.today(), jurisdiction and jurisdiction[0]
@@ -121,7 +121,7 @@ def courses():
         result=result,
         query=query,
         banner=banner,
-        sorts=publishing.SORTS,
+        sorts=listing.SORTS,
         export_columns=exports.CSV_HEADER,
         default_columns=exports.CSV_HEADER,
         url_with=lambda endpoint, **changes: url_for(endpoint, **query.to_args(**changes)),
@@ -134,13 +134,13 @@ def courses_json():
     query = course_query()
     keys = chosen(exports.JSON_KEYS)
     if streams_all():
-        rows = publishing.export_rows(db.session, query, taxonomy())
+        rows = listing.export_rows(db.session, query, taxonomy())
         return Response(
             stream_with_context(exports.json_stream(rows, page_url, keys)),
             mimetype="application/json",
             headers={"Cache-Control": "no-store"},
         )
-    result = publishing.search(db.session, query, taxonomy(), link=_link("public.courses_json"))
+    result = listing.search(db.session, query, taxonomy(), link=_link("public.courses_json"))
     next_url = None
     if result.has_next:
         picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
@@ -182,7 +182,7 @@ def courses_csv():
     """Every matching course as CSV (never paged), contract columns first; `_col=` chooses."""
     query = course_query()
     columns = chosen(exports.CSV_HEADER)
-    rows = publishing.export_rows(db.session, query, taxonomy())
+    rows = listing.export_rows(db.session, query, taxonomy())
     body = stream_with_context(exports.csv_lines(rows, page_url, columns))
     return Response(
         body,
@@ -196,7 +196,7 @@ def courses_xlsx():
     """Every matching course as an XLSX sheet with typed cells; `_col=` chooses columns."""
     query = course_query()
     columns = chosen(exports.CSV_HEADER)
-    rows = publishing.export_rows(db.session, query, taxonomy())
+    rows = listing.export_rows(db.session, query, taxonomy())
     data = exports.xlsx_bytes(rows, page_url, columns)
     return Response(
         data,
@@ -208,7 +208,7 @@ def courses_xlsx():
 @bp.get("/courses.atom")
 def courses_atom():
     query = course_query()
-    items = publishing.newest(db.session, query, taxonomy())
+    items = listing.newest(db.session, query, taxonomy())
     updated = max(
         (c["approved_at"] for c in items if c["approved_at"]),
         default=dt.datetime(2000, 1, 1),
@@ -228,7 +228,7 @@ def courses_atom():
 
 @bp.get("/courses/<int:course_id>")
 def course(course_id: int):
-    found = publishing.get_published(db.session, course_id, taxonomy())
+    found = listing.get_published(db.session, course_id, taxonomy())
     if found is None:
         abort(404, description="There is no approved, current course with that number.")
     jurisdiction = served()

@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course, CourseCategory
-from catalog.services import reviewing
 from catalog.services.courses import course_categories
+from catalog.services.reviewing import decisions
 from catalog.services.suggesting import categories_by_slug, suggested_labels
 
 SIMILAR_LIMIT = 5
@@ -117,7 +117,7 @@ def parse_decision(form, course: Course):
                 problems.append(
                     {"field": name, "message": f"{label.text if label else name}: {error}"}
                 )
-    if action not in reviewing.ACTIONS:
+    if action not in decisions.ACTIONS:
         problems.append({"field": "action", "message": "Choose approve, override or reject."})
     areas: dict[str, Decimal | None] = {}
     topics: list[str] = []
@@ -129,7 +129,7 @@ def parse_decision(form, course: Course):
             raw = (request.form.get(f"hours-{slug}") or "").strip()
             if not raw:
                 continue
-            value = reviewing.parse_hours(raw)
+            value = decisions.parse_hours(raw)
             if value is not None and value == 0:
                 continue
             areas[slug] = value
@@ -150,7 +150,7 @@ def decision_context(course: Course, form, submitted=None) -> dict:
     s_areas, s_topics = suggested_labels(suggestion)
     proposed_areas, proposed_topics = course_categories(course, "proposed")
     decided_areas, decided_topics = course_categories(course, "decided")
-    carry = reviewing.carry_forward(db.session, course)
+    carry = decisions.carry_forward(db.session, course)
     # Prefill the override form: what was just submitted, else an earlier approval, else the
     # current decision, else the suggestion, else the provider's proposal.
     if submitted and submitted[0] == "override":
@@ -165,7 +165,7 @@ def decision_context(course: Course, form, submitted=None) -> dict:
         prefill_areas, prefill_topics = proposed_areas, proposed_topics
     approve_problems = []
     if s_areas:
-        approve_problems = reviewing.rule_problems(
+        approve_problems = decisions.rule_problems(
             db.session, course, s_areas, s_topics, categories
         )
     history = db.session.scalars(
@@ -174,7 +174,7 @@ def decision_context(course: Course, form, submitted=None) -> dict:
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(50)
     ).all()
-    default_until = reviewing.default_approved_until(db.session, course.jurisdiction_id)
+    default_until = decisions.default_approved_until(db.session, course.jurisdiction_id)
     if form.approved_until.data is None:
         form.approved_until.data = default_until
     if not form.control_number.data and course.control_number:

@@ -20,9 +20,9 @@ from catalog.review.decision import (
     parse_decision,
 )
 from catalog.review.forms import SCORE_CHOICES, BulkApproveForm, DecisionForm
-from catalog.review.queue import BANDS, SORTS, QueueQuery
-from catalog.services import reviewing
 from catalog.services.errors import Conflict, Invalid, NotFound
+from catalog.services.reviewing import decisions
+from catalog.services.reviewing.queue import BANDS, SORTS, QueueQuery
 from catalog.services.suggesting import categories_by_slug, default_jurisdiction, suggested_labels
 
 ITEMS_RE = re.compile(r"^\d{1,10}:\d{1,10}(,\d{1,10}:\d{1,10}){0,999}$")
@@ -104,7 +104,7 @@ def decide(course_id: int):
     action, areas, topics, problems = parse_decision(form, course)
     if not problems:
         try:
-            reviewing.decide(
+            decisions.decide(
                 db.session,
                 course,
                 action,
@@ -174,7 +174,7 @@ def bulk_approve():
     items = _parse_items(form.items.data)
     min_score = form.min_score.data
     if form.confirm.data != "1":
-        plan = reviewing.plan_bulk_approve(db.session, items, min_score)
+        plan = decisions.plan_bulk_approve(db.session, items, min_score)
         return render_template(
             "review/bulk_confirm.html",
             plan=plan,
@@ -184,7 +184,7 @@ def bulk_approve():
             categories=_categories()[1],
         )
     try:
-        result = reviewing.bulk_approve(db.session, items, min_score, current_user)
+        result = decisions.bulk_approve(db.session, items, min_score, current_user)
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

@@ -13,9 +13,9 @@ import numpy as np
 from sqlalchemy import text
 
 from catalog.models import Jurisdiction
-from catalog.services import publishing_sql as psql
 from catalog.services.courses import normalise_title
-from catalog.services.publishing import Taxonomy
+from catalog.services.publishing import sql as psql
+from catalog.services.publishing.listing import Taxonomy
 from catalog.services.suggesting import get_engine
 from mapping import normalise
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from catalog.extensions import db
-from catalog.services import reviewing
+from catalog.services.reviewing import decisions
 
 PHONE = {"width": 390, "height": 844}
 
@@ -68,9 +68,9 @@ def test_review_pages_fit_a_phone(
         make_pending_course(provider, "Verbal Judo", hours="2"),
     ]
     legal = courses[1]
-    reviewing.decide(db.session, legal, "approve", legal.version, users["staff"])
+    decisions.decide(db.session, legal, "approve", legal.version, users["staff"])
     judo = courses[3]
-    reviewing.decide(
+    decisions.decide(
         db.session,
         judo,
         "override",

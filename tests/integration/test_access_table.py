@@ -12,7 +12,7 @@ staff and admin:
 
 A route added without an entry fails `test_every_route_has_an_entry`; so does an entry for a
 route that no longer exists. Every call is made with a real session (through the login form)
-and, on /api/, a real bearer token issued with catalog.api.tokens.issue_token.
+and, on /api/, a real bearer token issued with catalog.services.accounts.issue_token.
 """
 
 from __future__ import annotations
@@ -219,7 +219,6 @@ def test_every_route_has_an_entry(app):
 
 @pytest.fixture
 def world(app, taxonomy, users, make_user, make_provider, make_course, make_pending_course):
-    from catalog.api.tokens import issue_token
     from catalog.models import (
         Abbreviation,
         CatalogRow,
@@ -228,6 +227,7 @@ def world(app, taxonomy, users, make_user, make_provider, make_course, make_pend
         Keyword,
         RequirementSet,
     )
+    from catalog.services.accounts import issue_token
 
     provider_a, provider_b = users["providers"]
     provider_c = make_provider("provider-c")

@@ -369,14 +369,14 @@ def test_every_kind_of_use_blocks_deletion(
 
 def test_the_engine_must_keep_an_area(app, taxonomy):
     """A jurisdiction's last area cannot go: the engine needs one (checked by the service)."""
-    from catalog.admin import categories
     from catalog.models import Jurisdiction
+    from catalog.services import category_edits
 
     other = Jurisdiction(code="XX", name="Elsewhere", settings={"fallback_area": ""})
     only = Category(jurisdiction=other, slug="general", kind="area", name="General")
     db.session.add_all([other, only])
     db.session.flush()
-    assert categories.category_uses(db.session, other, only) == [
+    assert category_edits.category_uses(db.session, other, only) == [
         "the matching engine cannot work without it (a taxonomy needs at least one area)"
     ]
     db.session.rollback()
@@ -502,13 +502,13 @@ def test_the_database_refuses_a_delete_the_checks_missed(
 ):
     """A decision saved between the check and the delete: the foreign key (enforced on SQLite
     too) refuses it, and the page says so instead of failing."""
-    from catalog.admin import categories
+    from catalog.services import category_edits
 
     login(users["admin"])
     client.post("/admin/categories/new", data=TOPIC)
     topic = _category("crisis-intervention")
     _decide(make_course("Crisis Course", hours="2"), topic)
-    monkeypatch.setattr(categories, "category_uses", lambda *args: [])
+    monkeypatch.setattr(category_edits, "category_uses", lambda *args: [])
     before = _fingerprint()
     response = client.post(
         f"/admin/categories/{topic.id}/delete", data={"step": "save"}, follow_redirects=True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.api.tokens import issue_token
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course
+from catalog.services.accounts import issue_token
 
 
 @pytest.fixture

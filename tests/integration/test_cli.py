@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from catalog.api.tokens import hash_token
 from catalog.extensions import db
 from catalog.models import ApiToken, Provider, User
+from catalog.services.accounts import hash_token
 
 
 def test_create_provider(runner):

@@ -1,6 +1,6 @@
 """Hostile catalog files: whatever bytes arrive, the parser answers a Table or a clear Invalid.
 
-Covers issue 8 item 3 for the catalog parser (catalog.services.catalog_files.read_table) and the
+Covers issue 8 item 3 for the catalog parser (catalog.services.imports.files.read_table) and the
 import service behind the CLI, the API and the upload pages: random bytes under every extension,
 invalid UTF-8, XLSX that is not a zip or is truncated, an XLSX zip bomb (refused within seconds
 without the memory growing), XML entity tricks (billion laughs, external entities) in the sheet
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.services.catalog_files import read_table, table_from_objects
 from catalog.services.errors import Invalid
+from catalog.services.imports.files import read_table, table_from_objects
 
 MAX_ROWS = 1000
 SETTINGS = settings(
@@ -451,7 +451,7 @@ NUL_CASES = {
 @pytest.mark.parametrize("case", sorted(NUL_CASES))
 def test_nul_and_control_characters_import_or_refuse_cleanly(app, taxonomy, make_provider, case):
     from catalog.extensions import db
-    from catalog.services.submissions import create_submission, import_table
+    from catalog.services.imports.submissions import create_submission, import_table
 
     provider = make_provider("nul-academy")
     name, data = NUL_CASES[case]

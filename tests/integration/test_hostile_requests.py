@@ -241,7 +241,7 @@ BODIES = st.one_of(
 
 @pytest.fixture
 def decision_world(app, taxonomy, users, make_pending_course):
-    from catalog.api.tokens import issue_token
+    from catalog.services.accounts import issue_token
 
     provider_a, _ = users["providers"]
     course = make_pending_course(provider_a, "Firearms Qualification and Legal Update", hours="2")
@@ -316,7 +316,7 @@ def _assert_escaped(text: str, where: str) -> None:
 @pytest.fixture
 def markup_world(app, taxonomy, make_user, make_course, make_pending_course):
     from catalog.models import CatalogRow, CatalogSubmission, Provider
-    from catalog.services import reviewing
+    from catalog.services.reviewing import decisions
 
     provider = Provider(slug="evil-academy", name=f"Evil {PAYLOAD}", url=JS_URL)
     db.session.add(provider)
@@ -343,7 +343,7 @@ def markup_world(app, taxonomy, make_user, make_course, make_pending_course):
     staff = make_user("staff@test.example", "staff")
     make_user("admin@test.example", "admin")
     owner = make_user("owner@test.example", "provider", provider)
-    reviewing.decide(db.session, rejected, "reject", rejected.version, staff, note=f"No {PAYLOAD}")
+    decisions.decide(db.session, rejected, "reject", rejected.version, staff, note=f"No {PAYLOAD}")
     submission = CatalogSubmission(
         provider_id=provider.id,
         filename=f"{SCRIPT}.csv",

@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from catalog.api.tokens import issue_token
 from catalog.extensions import db
 from catalog.models import CatalogSubmission, Course
+from catalog.services.accounts import issue_token
 
 GOOD = [
     {"provider_code": "A-1", "title": "Missouri Legal Update", "hours": 2, "delivery": "online"},

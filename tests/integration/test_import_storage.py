@@ -10,9 +10,9 @@ from sqlalchemy import func, select, text
 
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course, CourseCategory
-from catalog.services.catalog_files import read_table
-from catalog.services.reviewing import decide
-from catalog.services.submissions import import_table
+from catalog.services.imports.files import read_table
+from catalog.services.imports.submissions import import_table
+from catalog.services.reviewing.decisions import decide
 
 CSV = (
     "code,title,hours,delivery,description,area_hours,topics\n"

@@ -67,13 +67,13 @@ def test_upload_preview_confirm_and_idempotent_reupload(client, provider_a):
 
 
 def test_failure_in_the_middle_of_confirm_writes_nothing(client, provider_a, monkeypatch):
-    from catalog.services import import_writer
+    from catalog.services.imports import writer
 
     rows = "".join(f"C-{i},Course number {i} on patrol tactics,1\n" for i in range(8))
     upload(client, ("code,title,hours\n" + rows).encode())
     catalog = db.session.scalar(select(CatalogSubmission))
-    monkeypatch.setattr(import_writer, "WRITE_CHUNK", 2)
-    real = import_writer._course_values
+    monkeypatch.setattr(writer, "WRITE_CHUNK", 2)
+    real = writer._course_values
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -82,7 +82,7 @@ def test_failure_in_the_middle_of_confirm_writes_nothing(client, provider_a, mon
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(import_writer, "_course_values", flaky)
+    monkeypatch.setattr(writer, "_course_values", flaky)
     response = client.post(f"/provider/catalogs/{catalog.id}/confirm")
     assert response.status_code == 500
     assert calls["n"] == 5
@@ -90,7 +90,7 @@ def test_failure_in_the_middle_of_confirm_writes_nothing(client, provider_a, mon
     assert count(Course) == 0 and count(CourseCategory) == 0
     assert count(AuditEntry) == 0
     assert db.session.get(CatalogSubmission, catalog.id).status == "draft"
-    monkeypatch.setattr(import_writer, "_course_values", real)
+    monkeypatch.setattr(writer, "_course_values", real)
     assert client.post(f"/provider/catalogs/{catalog.id}/confirm").status_code == 302
     assert count(Course) == 8
 

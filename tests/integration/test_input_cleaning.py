@@ -17,9 +17,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from catalog.api.tokens import issue_token
 from catalog.extensions import db
 from catalog.models import Course, Provider
+from catalog.services.accounts import issue_token
 from catalog.services.cleaning import clean_text, spreadsheet_cell
 
 FORMULA = '=HYPERLINK("http://evil.example","x")'

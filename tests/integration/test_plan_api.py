@@ -230,7 +230,7 @@ def test_not_json_is_422(client, taxonomy):
 
 
 def test_more_than_one_officer_needs_a_token(client, taxonomy, users):
-    from catalog.api.tokens import issue_token
+    from catalog.services.accounts import issue_token
 
     two = [officer(id="1"), officer(id="2")]
     answer = plan(client, two)

@@ -406,7 +406,7 @@ def test_export_command(runner, make_course, tmp_path):
 
 
 def test_finder_reads_the_current_requirement_set(client, catalog):
-    from catalog.public.finder import current_requirements
+    from catalog.services.publishing.finder import current_requirements
 
     period = current_requirements(db.session, dt.date.today())
     html = client.get("/").get_data(as_text=True)

@@ -14,9 +14,9 @@ from sqlalchemy import delete, text
 
 from catalog.extensions import db
 from catalog.models import CourseCategory
-from catalog.services import facets
 from catalog.services.courses import set_course_categories
-from catalog.services.publishing import Taxonomy
+from catalog.services.publishing import facets
+from catalog.services.publishing.listing import Taxonomy
 from catalog.services.suggesting import categories_by_slug
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from catalog.extensions import db
 from catalog.models import Category
-from catalog.services import search as fulltext
 from catalog.services.courses import set_course_categories
+from catalog.services.publishing import search as fulltext
 from catalog.services.suggesting import categories_by_slug
 
 

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from catalog.api.tokens import issue_token
 from catalog.db import write_intent
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course, CourseCategory
+from catalog.services.accounts import issue_token
 from catalog.services.courses import course_categories
 
 TRIALS = 100

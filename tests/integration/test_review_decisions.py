@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course, CourseCategory
-from catalog.services import reviewing
 from catalog.services.courses import course_categories
 from catalog.services.errors import Conflict, Invalid
+from catalog.services.reviewing import decisions
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_rule_messages(app, staff, provider, make_pending_course, areas, topics,
     course = make_pending_course(provider, "Crash Investigation Basics", hours="2")
     version = course.version
     with pytest.raises(Invalid) as exc:
-        reviewing.decide(db.session, course, "override", version, staff, areas, topics)
+        decisions.decide(db.session, course, "override", version, staff, areas, topics)
     assert message in exc.value.message
     db.session.rollback()
     course = _reload(course.id)
@@ -137,7 +137,7 @@ def test_firearms_only_for_live_delivery(app, staff, provider, make_pending_cour
         provider, "Annual Duty Pistol Qualification", hours="2", delivery="online"
     )
     with pytest.raises(Invalid) as exc:
-        reviewing.decide(
+        decisions.decide(
             db.session,
             online,
             "override",
@@ -151,7 +151,7 @@ def test_firearms_only_for_live_delivery(app, staff, provider, make_pending_cour
     db.session.rollback()
     # A topic's default area need not be among the areas (implicit bias under Legal Studies).
     live = make_pending_course(provider, "Implicit Bias in Traffic Stops", hours="1")
-    reviewing.decide(
+    decisions.decide(
         db.session,
         live,
         "override",
@@ -167,13 +167,13 @@ def test_firearms_only_for_live_delivery(app, staff, provider, make_pending_cour
 def test_reject_needs_a_note_and_unknown_action(app, staff, provider, make_pending_course):
     course = make_pending_course(provider, "Basket Weaving", hours="1")
     with pytest.raises(Invalid, match="Give a reason"):
-        reviewing.decide(db.session, course, "reject", course.version, staff, note="   ")
+        decisions.decide(db.session, course, "reject", course.version, staff, note="   ")
     with pytest.raises(Invalid, match="Unknown action"):
-        reviewing.decide(db.session, course, "publish", course.version, staff)
+        decisions.decide(db.session, course, "publish", course.version, staff)
     with pytest.raises(Invalid, match="version is missing"):
-        reviewing.decide(db.session, course, "approve", None, staff)
+        decisions.decide(db.session, course, "approve", None, staff)
     with pytest.raises(Invalid, match="must end today or later"):
-        reviewing.decide(
+        decisions.decide(
             db.session,
             course,
             "override",
@@ -193,7 +193,7 @@ def test_approve_refuses_a_suggestion_that_breaks_a_rule(app, staff, provider, m
     course.suggestion = broken
     db.session.commit()
     with pytest.raises(Invalid) as exc:
-        reviewing.decide(db.session, course, "approve", course.version, staff)
+        decisions.decide(db.session, course, "approve", course.version, staff)
     assert "Use override" in exc.value.message
     assert "add up to 1.5" in exc.value.message
 
@@ -257,10 +257,10 @@ def test_two_sessions_racing_exactly_one_wins(app, staff, provider, make_pending
         staff_a, staff_b = a.merge(staff), b.merge(staff)
         a.commit()
         b.commit()  # both reviewers now hold version 1 in memory, no transaction open
-        reviewing.decide(a, course_a, "approve", shown, staff_a)
+        decisions.decide(a, course_a, "approve", shown, staff_a)
         a.commit()
         with pytest.raises(Conflict) as exc:
-            reviewing.decide(
+            decisions.decide(
                 b, course_b, "override", shown, staff_b, {"technical-studies": Decimal("2")}, []
             )
         b.rollback()

@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course
-from catalog.services import audit, dashboard, reviewing
+from catalog.services import audit, dashboard
+from catalog.services.reviewing import decisions
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_bulk_approve_acts_only_on_shown_confident_courses(client, login, users,
     assert db.session.scalar(select(AuditEntry.id)) is None  # the confirmation wrote nothing
     # Someone decides one course meanwhile: it is skipped, not overwritten.
     crash = catalog["crash"]
-    reviewing.decide(
+    decisions.decide(
         db.session,
         crash,
         "override",
@@ -108,7 +109,7 @@ def test_bulk_approve_skips_a_version_changed_after_planning(app, users, catalog
     # The row changes between the reviewer's page and the UPDATE: WHERE version = shown misses.
     db.session.execute(update(Course).where(Course.id == legal.id).values(version=shown + 5))
     db.session.commit()
-    result = reviewing.bulk_approve(db.session, [(legal.id, shown)], 90, users["staff"])
+    result = decisions.bulk_approve(db.session, [(legal.id, shown)], 90, users["staff"])
     db.session.commit()
     assert result.approve == []
     assert [i.reason for i in result.skip] == ["changed since the list was shown"]
@@ -123,10 +124,10 @@ def test_bulk_approve_threshold_and_bad_input(client, login, users, catalog):
     assert page.status_code == 302
     page = client.post("/review/bulk-approve", data={"items": "1;drop", "min_score": "90"})
     assert page.status_code == 400
-    plan = reviewing.plan_bulk_approve(db.session, [(legal.id, legal.version)], 100)
+    plan = decisions.plan_bulk_approve(db.session, [(legal.id, legal.version)], 100)
     assert len(plan.approve) == 1  # legal update scores 100
     judo = catalog["judo"]
-    plan = reviewing.plan_bulk_approve(db.session, [(judo.id, judo.version)], 0)
+    plan = decisions.plan_bulk_approve(db.session, [(judo.id, judo.version)], 0)
     assert plan.approve == [] and plan.skip[0].reason == "the engine is not sure"
 
 
@@ -147,7 +148,7 @@ def test_carry_forward_prefills_the_earlier_decision(client, login, users, catal
         },
     )
     db.session.commit()
-    carry = reviewing.carry_forward(db.session, course)
+    carry = decisions.carry_forward(db.session, course)
     assert carry.areas == {
         "interpersonal-perspectives": Decimal("1.5"),
         "skill-development": Decimal("0.5"),
@@ -165,7 +166,7 @@ def test_similar_courses_come_from_approved_decisions(client, login, users, cata
     from catalog.services.suggesting import get_engine, load_examples
 
     engine_before = get_engine(db.session, legal.jurisdiction)
-    reviewing.decide(db.session, legal, "approve", legal.version, staff)
+    decisions.decide(db.session, legal, "approve", legal.version, staff)
     db.session.commit()
     # The decision feeds the matcher: it is an example now, and the cached engine is rebuilt.
     examples = load_examples(db.session, legal.jurisdiction)
@@ -203,7 +204,7 @@ def test_title_highlight_escapes_user_text(client, login, users, make_pending_co
 def test_audit_log_and_formula_safe_csv(client, login, users, catalog):
     staff = users["staff"]
     course = catalog["crash"]
-    reviewing.decide(db.session, course, "reject", course.version, staff, note="=HYPERLINK(1)")
+    decisions.decide(db.session, course, "reject", course.version, staff, note="=HYPERLINK(1)")
     db.session.commit()
     login(staff)
     html = client.get(f"/review/audit?course={course.id}&action=reject").get_data(as_text=True)
@@ -224,9 +225,9 @@ def test_dashboard_numbers(client, login, users, catalog):
     staff = users["staff"]
     for key in ("legal", "dt"):
         course = catalog[key]
-        reviewing.decide(db.session, course, "approve", course.version, staff)
+        decisions.decide(db.session, course, "approve", course.version, staff)
     crash = catalog["crash"]
-    reviewing.decide(
+    decisions.decide(
         db.session, crash, "override", crash.version, staff, {"legal-studies": Decimal("2")}, []
     )
     db.session.commit()

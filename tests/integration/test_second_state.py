@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog import ConfigError, create_app
-from catalog.api.tokens import issue_token
 from catalog.extensions import db
 from catalog.models import Category, Course, Jurisdiction, RequirementSet
+from catalog.services.accounts import issue_token
 from catalog.services.courses import end_of_year
 from catalog.services.errors import NotFound
 from catalog.services.seeding import SEED_DIR, seed_all

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from catalog.services import catalog_files as cf
 from catalog.services.errors import Invalid
+from catalog.services.imports import files as cf
 
 
 def read(data: bytes, name: str = "c.csv", max_rows: int = 100):

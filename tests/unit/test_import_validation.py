@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Category
-from catalog.services.catalog_files import FIELDS
 from catalog.services.courses import content_hash
-from catalog.services.importing import (
+from catalog.services.imports.files import FIELDS
+from catalog.services.imports.rows import (
     Context,
     Existing,
     check_rows,
@@ -32,7 +32,7 @@ def ctx() -> Context:
     }
     lookup = {}
     for c in [*areas.values(), *topics.values()]:
-        from catalog.services.catalog_files import header_key
+        from catalog.services.imports.files import header_key
 
         lookup[header_key(c.slug)] = c.slug
         lookup[header_key(c.name)] = c.slug

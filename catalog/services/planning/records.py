@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from catalog.models import DELIVERY_MODES
-from catalog.services.catalog_files import HEADER_ALIASES, Table, header_key, read_table
 from catalog.services.errors import Invalid
-from catalog.services.importing import parse_delivery, parse_hours
+from catalog.services.imports.files import HEADER_ALIASES, Table, header_key, read_table
+from catalog.services.imports.rows import parse_delivery, parse_hours
 
 MAX_TITLE = 500
 MAX_TEXT = 200

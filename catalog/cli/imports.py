@@ -13,8 +13,8 @@ from sqlalchemy import select
 from catalog.db import write_intent
 from catalog.extensions import db
 from catalog.models import Provider
-from catalog.services.catalog_files import read_table
 from catalog.services.errors import ServiceError
+from catalog.services.imports.files import read_table
 
 
 def _print_errors(exc: ServiceError) -> None:
@@ -34,7 +34,7 @@ def register_import_cli(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Validate and suggest without writing.")
     def import_catalog(path: Path, provider_slug: str, dry_run: bool) -> None:
         """Import a catalog file (CSV, XLSX or JSON) for a provider: all rows or none."""
-        from catalog.services.submissions import import_table
+        from catalog.services.imports.submissions import import_table
 
         config = current_app.config
         provider = db.session.scalar(select(Provider).where(Provider.slug == provider_slug))

@@ -1,4 +1,4 @@
-"""API tokens: random, shown once, stored as SHA-256, revocable."""
+"""Accounts: the password policy and API tokens (random, shown once, stored as SHA-256, revocable)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,20 @@ from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import ApiToken, User
+
+COMMON_PASSWORDS = {"password", "password1", "123456789", "1234567890", "qwertyuiop", "letmein123"}
+
+
+def password_problem(password: str, email: str) -> str | None:
+    """Why a password is too weak, or None."""
+    if len(password) < 10:
+        return "must be at least 10 characters long"
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        return "is too easy to guess"
+    if email and password.lower() == email.lower():
+        return "must not be the email address"
+    return None
+
 
 TOKEN_PREFIX = "pc_"
 

@@ -1,6 +1,6 @@
 """Adding and deleting a whole category (an area or a topic) of a jurisdiction.
 
-Called through `catalog.admin.taxonomy.apply_change` like every other taxonomy edit, so the
+Called through `catalog.services.taxonomy_edits.apply_change` like every other taxonomy edit, so the
 caller re-suggests the pending courses and commits. A category may be deleted only while nothing
 that outlives a re-suggestion depends on it: decided, proposed or kept suggested course rows,
 requirement minimums, topics pointing at it, engine settings naming it. Its phrases go with it.

@@ -21,11 +21,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import bindparam, text
 
 from catalog.models import DELIVERY_MODES
-from catalog.services import facets as facet_counts
-from catalog.services import publishing_sql as psql
-from catalog.services import search as fulltext
-from catalog.services.facets import DELIVERY_LABELS, FACETS, FacetValue, format_hours
-from catalog.services.publishing_sql import ORDER_BY, published_sql
+from catalog.services.publishing import facets as facet_counts
+from catalog.services.publishing import search as fulltext
+from catalog.services.publishing import sql as psql
+from catalog.services.publishing.facets import DELIVERY_LABELS, FACETS, FacetValue, format_hours
+from catalog.services.publishing.sql import ORDER_BY, published_sql
 
 __all__ = [
     "DELIVERY_LABELS",

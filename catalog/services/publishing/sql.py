@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, text
 
-from catalog.services import search as fulltext
+from catalog.services.publishing import search as fulltext
 
 
 def published_sql() -> tuple[str, ...]:

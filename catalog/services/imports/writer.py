@@ -26,7 +26,7 @@ from catalog.services.courses import (
     set_course_categories,
     snapshot,
 )
-from catalog.services.importing import Context, PreparedRow, course_fields
+from catalog.services.imports.rows import Context, PreparedRow, course_fields
 from catalog.services.suggesting import apply_suggestion, headline, suggested_labels
 
 WRITE_CHUNK = 1000

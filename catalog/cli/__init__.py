@@ -13,22 +13,11 @@ from sqlalchemy import func, select
 from catalog.db import write_intent
 from catalog.extensions import db
 from catalog.models import PROVIDER_KINDS, ROLES, Provider, User
+from catalog.services.accounts import password_problem
 from catalog.services.errors import ServiceError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-COMMON_PASSWORDS = {"password", "password1", "123456789", "1234567890", "qwertyuiop", "letmein123"}
-
-
-def password_problem(password: str, email: str) -> str | None:
-    """Why a password is too weak, or None."""
-    if len(password) < 10:
-        return "must be at least 10 characters long"
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        return "is too easy to guess"
-    if email and password.lower() == email.lower():
-        return "must not be the email address"
-    return None
 
 
 def fail(message: str) -> None:
@@ -38,10 +27,10 @@ def fail(message: str) -> None:
 
 def register_cli(app: Flask) -> None:
     register_backup_cli(app)
-    from catalog.public.cli import register_public_cli
+    from catalog.cli.exports import register_public_cli
 
     register_public_cli(app)
-    from catalog.import_cli import register_import_cli
+    from catalog.cli.imports import register_import_cli
 
     register_import_cli(app)
 
@@ -144,7 +133,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="cli", help="A label for the token.")
     def create_token(email: str, name: str) -> None:
         """Print a new API token for that user on the last line (shown once, stored hashed)."""
-        from catalog.api.tokens import issue_token
+        from catalog.services.accounts import issue_token
 
         with write_intent():
             user = db.session.scalar(

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Requirement, RequirementSet
-from catalog.services.publishing import CourseQuery, Taxonomy, format_hours, published_sql
+from catalog.services.publishing.listing import CourseQuery, Taxonomy, format_hours, published_sql
 
 
 def current_requirements(

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from catalog.models import DELIVERY_MODES, LIVE_DELIVERY_MODES, Category, Course, CourseCategory
-from catalog.services.catalog_files import FIELDS, header_key
 from catalog.services.courses import content_hash, normalise_title
+from catalog.services.imports.files import FIELDS, header_key
 
 QUARTER = Decimal("0.25")
 MAX_HOURS = Decimal("2000")

@@ -14,10 +14,9 @@ from sqlalchemy.orm import defer
 from catalog.models import CatalogRow, CatalogSubmission, Course
 from catalog.models.types import utcnow
 from catalog.services import audit
-from catalog.services.catalog_files import Table, guess_column_map, missing_required
 from catalog.services.errors import Invalid
-from catalog.services.import_writer import write_rows
-from catalog.services.importing import (
+from catalog.services.imports.files import Table, guess_column_map, missing_required
+from catalog.services.imports.rows import (
     Context,
     PreparedRow,
     check_rows,
@@ -28,6 +27,7 @@ from catalog.services.importing import (
     parse_row,
     suggest_rows,
 )
+from catalog.services.imports.writer import write_rows
 from catalog.services.suggesting import default_jurisdiction
 
 MISSING_LISTED = 50
@@ -435,7 +435,7 @@ def save_course(session, provider, course, raw: dict, user, max_cell_chars: int 
     to review (pending) with a fresh suggestion. Raises Invalid with [{field, message}].
     """
     from catalog.services.courses import content_hash, normalise_title
-    from catalog.services.importing import course_fields, parse_fields
+    from catalog.services.imports.rows import course_fields, parse_fields
 
     jurisdiction = default_jurisdiction(session)
     ctx = load_context(session, jurisdiction, max_cell_chars)

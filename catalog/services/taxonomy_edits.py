@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from catalog.admin import categories
 from catalog.models import Abbreviation, Category, Course, CourseCategory, Jurisdiction, Keyword
-from catalog.services import audit
+from catalog.services import audit, category_edits
 from catalog.services.errors import Invalid
 from catalog.services.suggesting import (
     course_input,
@@ -65,7 +64,7 @@ def apply_to_dict(tax: dict, change: dict) -> dict:
                 elif op == "remove-keyword" and change["phrase"] in phrases:
                     phrases.remove(change["phrase"])
     elif op == "add-category":
-        tax["categories"].append(categories.as_engine_dict(change))
+        tax["categories"].append(category_edits.as_engine_dict(change))
     elif op == "remove-category":
         tax["categories"] = [c for c in tax["categories"] if c["slug"] != change["category"]]
     elif op == "add-abbreviation":
@@ -106,7 +105,7 @@ def pending_courses(session, jurisdiction: Jurisdiction) -> list[Course]:
 def preview(session, jurisdiction: Jurisdiction, change: dict) -> list[PreviewRow]:
     """Pending courses whose suggested top area, topics or confidence the change would alter."""
     if change["op"] == "remove-category":
-        categories.refuse_if_used(session, jurisdiction, change["category"])
+        category_edits.refuse_if_used(session, jurisdiction, change["category"])
     courses = pending_courses(session, jurisdiction)
     if not courses:
         return []
@@ -139,9 +138,9 @@ def apply_change(session, jurisdiction: Jurisdiction, change: dict, user) -> Non
     """Write the change, audit it; the caller re-suggests and commits."""
     op = change["op"]
     if op == "add-category":
-        categories.add_category(session, jurisdiction, change, user, describe(change))
+        category_edits.add_category(session, jurisdiction, change, user, describe(change))
     elif op == "remove-category":
-        categories.remove_category(
+        category_edits.remove_category(
             session, jurisdiction, change["category"], user, describe(change)
         )
     else:

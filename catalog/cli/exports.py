@@ -11,7 +11,7 @@ from flask import Flask, url_for
 
 from catalog.extensions import db
 from catalog.public import exports
-from catalog.services.publishing import CourseQuery, Taxonomy, export_rows
+from catalog.services.publishing.listing import CourseQuery, Taxonomy, export_rows
 
 
 def register_public_cli(app: Flask) -> None:

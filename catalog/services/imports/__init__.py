@@ -1,0 +1,1 @@
+"""Importing catalogs: reading files, validating rows, writing courses, the upload workflow."""

@@ -1,0 +1,1 @@
+"""The published list: its query, search, facets, SQL and the requirement finder."""
