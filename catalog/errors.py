@@ -37,6 +37,15 @@ def error_response(status: int, error: str, details=None, description: str | Non
     )
 
 
+def csrf_error_response(exc: CSRFError):
+    """The answer to a form posted without a valid security token (nothing was done)."""
+    return error_response(
+        400,
+        "The form expired or was sent from another page. Go back, reload it and try again.",
+        details=[exc.description],
+    )
+
+
 def _rollback() -> None:
     try:
         db.session.rollback()
@@ -45,13 +54,7 @@ def _rollback() -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):
-        return error_response(
-            400,
-            "The form expired or was sent from another page. Go back, reload it and try again.",
-            details=[exc.description],
-        )
+    app.register_error_handler(CSRFError, csrf_error_response)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

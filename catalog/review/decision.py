@@ -106,18 +106,20 @@ def next_pending_id(after_id: int) -> int | None:
     )
 
 
-def parse_decision(form, course: Course):
-    """(action, areas, topics, problems) from the posted form; problems are form-level errors."""
+def parse_decision(form, course: Course, data=None, *, validate: bool = True):
+    """(action, areas, topics, problems) from the posted form (or `data`, a MultiDict of the same
+    fields); problems are form-level errors (none when `validate` is off)."""
+    data = request.form if data is None else data
     problems: list[dict] = []
-    action = (request.form.get("action") or "").strip()
-    if not form.validate_on_submit():
+    action = (data.get("action") or "").strip()
+    if validate and not form.validate_on_submit():
         for name, errors in form.errors.items():
             for error in errors:
                 label = getattr(getattr(form, name, None), "label", None)
                 problems.append(
                     {"field": name, "message": f"{label.text if label else name}: {error}"}
                 )
-    if action not in decisions.ACTIONS:
+    if validate and action not in decisions.ACTIONS:
         problems.append({"field": "action", "message": "Choose approve, override or reject."})
     areas: dict[str, Decimal | None] = {}
     topics: list[str] = []
@@ -126,14 +128,14 @@ def parse_decision(form, course: Course):
         for slug, category in categories.items():
             if category.kind != "area":
                 continue
-            raw = (request.form.get(f"hours-{slug}") or "").strip()
+            raw = (data.get(f"hours-{slug}") or "").strip()
             if not raw:
                 continue
             value = decisions.parse_hours(raw)
             if value is not None and value == 0:
                 continue
             areas[slug] = value
-        topics = [t for t in request.form.getlist("topic") if t]
+        topics = [t for t in data.getlist("topic") if t]
     return action, areas, topics, problems
 
 

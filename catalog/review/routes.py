@@ -13,7 +13,7 @@ from catalog.config import configured_jurisdiction
 from catalog.extensions import db
 from catalog.models import Course, CourseCategory
 from catalog.permissions import roles_required
-from catalog.review import bp
+from catalog.review import bp, expired
 from catalog.review.decision import (
     decision_context,
     next_pending_id,
@@ -90,6 +90,10 @@ def _load_course(course_id: int) -> Course:
 def course(course_id: int):
     """Everything a reviewer needs to decide one course."""
     course = _load_course(course_id)
+    draft = expired.restore_draft(course_id)
+    if draft is not None:
+        message = "Your decision was not saved before you signed in again; what you typed is back."
+        return expired.render_with_typed(course, draft, message, 200)
     form = DecisionForm(formdata=None, version=course.version)
     return render_template("review/course.html", **decision_context(course, form))
 
