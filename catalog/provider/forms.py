@@ -92,7 +92,11 @@ def course_form(areas: list, topics: list):
         )
         description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
         objectives = TextAreaField("Learning objectives", validators=[Optional(), Length(max=5000)])
-        url = StringField("Web address", validators=[Optional(), Length(max=1000)])
+        url = StringField(
+            "Web address",
+            validators=[Optional(), Length(max=1000)],
+            description="Starts with https:// (plain http:// pages are not accepted).",
+        )
         topics = MultiCheckboxField("Mandated topics you propose", choices=topic_choices)
 
     for area in areas:
@@ -102,3 +106,14 @@ def course_form(areas: list, topics: list):
             StringField(area.name, validators=[Optional(), Length(max=10)]),
         )
     return CourseForm
+
+
+class TokenForm(FlaskForm):
+    """A label for a new API token (to tell one program's token from another's)."""
+
+    name = StringField(
+        "Label",
+        validators=[Optional(), Length(max=100)],
+        default="api",
+        description="e.g. the name of the program that will upload your catalog",
+    )

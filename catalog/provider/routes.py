@@ -38,6 +38,7 @@ from catalog.provider.presenting import (
     suggestion_view,
 )
 from catalog.security import late_write_lock
+from catalog.services import provider_courses
 from catalog.services.errors import Invalid
 from catalog.services.imports import submissions
 from catalog.services.imports.files import FIELD_LABELS, FIELDS, read_table
@@ -115,6 +116,7 @@ def index():
     chart = bar_chart([(s.title(), counts.get(s, 0), s) for s in COURSE_STATUSES])
     return render_template(
         "provider/index.html",
+        decisions=provider_courses.decisions_for(db.session, page.items),
         provider=provider,
         catalogs=catalogs,
         page=page,
@@ -466,9 +468,16 @@ def _course_page(course: Course | None):
             flash(messages[change], "success" if change != "unchanged" else "info")
             return redirect(url_for("provider.edit_course", course_id=saved.id))
     suggestion = course_suggestion_view(course) if course is not None else None
+    decision = provider_courses.decisions_for(db.session, [course])[course.id] if course else None
     status = 422 if form.is_submitted() and form.errors else 200
     return render_template(
-        "provider/course_form.html", form=form, course=course, areas=areas, suggestion=suggestion
+        "provider/course_form.html",
+        form=form,
+        course=course,
+        areas=areas,
+        suggestion=suggestion,
+        decision=decision,
+        action_form=ActionForm(formdata=None),
     ), status
 
 

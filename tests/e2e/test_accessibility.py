@@ -86,6 +86,12 @@ def test_pages_have_no_serious_accessibility_violations(
     page.click("form[enctype='multipart/form-data'] button[type='submit']")
     page.wait_for_url("**/provider/catalogs/*")
     check("preview")
+    page.goto(live_server + "/provider/")
+    check("provider-courses")
+    page.goto(live_server + "/provider/format")
+    check("provider-format")
+    page.goto(live_server + "/provider/tokens")
+    check("provider-tokens")
     page.click("form[action='/logout'] button")
 
     _sign_in(page, live_server, site["admin"], password)

@@ -107,6 +107,24 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
         A_ONLY,
     ),
     ("/provider/suggest", "GET"): ("/provider/suggest?title=Firearms", PROVIDER),
+    ("/provider/courses.csv", "GET"): ("/provider/courses.csv", PROVIDER),
+    ("/provider/courses/<int:course_id>/withdraw", "POST"): (
+        "/provider/courses/{a_pending}/withdraw",
+        A_ONLY,
+    ),
+    ("/provider/courses/<int:course_id>/resubmit", "POST"): (
+        "/provider/courses/{a_pending}/resubmit",
+        A_ONLY,
+    ),
+    ("/provider/tokens", "GET"): ("/provider/tokens", PROVIDER),
+    ("/provider/tokens", "POST"): ("/provider/tokens", PROVIDER),
+    ("/provider/tokens/<int:token_id>/revoke", "POST"): (
+        "/provider/tokens/{a_token}/revoke",
+        A_ONLY,
+    ),
+    ("/provider/format", "GET"): ("/provider/format", PUBLIC),
+    ("/provider/template.csv", "GET"): ("/provider/template.csv", PUBLIC),
+    ("/provider/template.xlsx", "GET"): ("/provider/template.xlsx", PUBLIC),
     # staff review
     ("/review/", "GET"): ("/review/", STAFF),
     ("/review/<int:course_id>", "GET"): ("/review/{a_pending}", STAFF),
@@ -274,6 +292,7 @@ def world(app, taxonomy, users, make_user, make_provider, make_course, make_pend
     db.session.add_all([keyword, abbreviation])
     victim = make_user("victim@test.example", "provider", provider_c)
     victim_token, _ = issue_token(db.session, victim, "victim")
+    a_token, _ = issue_token(db.session, users["provider_a"], "a-extra")
     tokens = {
         role: issue_token(db.session, users[role], role)[1]
         for role in ("provider_a", "provider_b", "staff", "admin")
@@ -299,6 +318,7 @@ def world(app, taxonomy, users, make_user, make_provider, make_course, make_pend
             "provider_c": provider_c.id,
             "victim": victim.id,
             "victim_token": victim_token.id,
+            "a_token": a_token.id,
             "tokens": tokens,
             "users": users,
         }

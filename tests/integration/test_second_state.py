@@ -217,7 +217,7 @@ def test_provider_import_and_staff_decisions_follow_texas_rules(client, make_pro
     assert refused.status_code == 422, refused.json
     assert refused.json["created"] == 0
     (error,) = refused.json["errors"]
-    assert error["row"] == 5 and "legal-studies" in error["message"]  # header is row 1
+    assert error["row"] == 4 and "legal-studies" in error["message"]  # the 4th course
     assert "continuing-education" in error["message"]
     assert db.session.scalar(select(func.count(Course.id))) == 0
 

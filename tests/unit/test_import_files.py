@@ -118,7 +118,7 @@ def test_json_list_and_object_shapes():
     for payload in (items, {"courses": items}):
         table = read(json.dumps(payload).encode(), "c.json")
         assert table.headers == ["title", "hours", "topics", "area_hours", "code"]
-        assert table.rows[0] == (2, ["A", "1", "de-escalation", "skill-development:1", ""])
+        assert table.rows[0] == (1, ["A", "1", "de-escalation", "skill-development:1", ""])
         assert table.rows[1][1][1] == "2.5"
 
 

@@ -2,8 +2,9 @@
 
 Everything a user can upload ends here as either a `Table` or an `Invalid` with a message a
 non-technical person can act on; nothing in this module raises anything else for bad input.
-Row numbers are 1-based with the header as row 1 (JSON items are numbered the same way, so a
-catalog gives the same row numbers whichever format it came in).
+Row numbers are what the user sees: in a CSV or XLSX file the spreadsheet's row (the header is row
+1, so the first course is row 2); in JSON (a file or an API payload) the course's position in the
+list, counting from 1.
 """
 
 from __future__ import annotations
@@ -561,9 +562,9 @@ def table_from_objects(items: list, max_rows: int, fmt: str = "json") -> Table:
     if len(items) > max_rows:
         raise _too_many_rows(max_rows)
     headers: dict[str, None] = {}
-    for number, item in enumerate(items, start=2):
+    for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise _file_error(f"Course {number - 1} (row {number}) is not an object with fields.")
+            raise _file_error(f"Course {number} (row {number}) is not an object with fields.")
         for key in item:
             headers.setdefault(str(key), None)
         if len(headers) > MAX_COLUMNS:
@@ -576,7 +577,7 @@ def table_from_objects(items: list, max_rows: int, fmt: str = "json") -> Table:
         )
     check_headers(names)
     table = Table(fmt, names)
-    for number, item in enumerate(items, start=2):
+    for number, item in enumerate(items, start=1):
         cells = []
         for name in names:
             try:

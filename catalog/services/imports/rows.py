@@ -250,8 +250,10 @@ def parse_fields(raw: dict, ctx: Context) -> tuple[dict, list[dict]]:
     if code and len(code) > CODE_MAX:
         err("provider_code", f"course code is longer than {CODE_MAX} characters")
     url = raw.get("url") or ""
-    if url and not re.match(r"^https?://[^\s]+$", url, re.I):
-        err("url", "web address must start with http:// or https://")
+    if url and re.match(r"^http://", url, re.I):
+        err("url", "web address must use https:// (a plain http:// page is not accepted)")
+    elif url and not re.match(r"^https://[^\s/]+[^\s]*$", url, re.I):
+        err("url", "web address must start with https://, e.g. https://example.org/course")
     elif len(url) > URL_MAX:
         err("url", f"web address is longer than {URL_MAX} characters")
     areas, problems = parse_area_hours(raw.get("area_hours") or "", ctx)
