@@ -10,10 +10,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from catalog.services.accounts import issue_token
 from catalog.models import ApiToken
 from catalog.models.types import utcnow
 from catalog.services import audit
+from catalog.services.accounts import issue_token
 from catalog.services.errors import Invalid, NotFound
 
 MAX_ACTIVE_TOKENS = 10

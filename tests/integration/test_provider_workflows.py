@@ -12,12 +12,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from catalog.services.accounts import issue_token
 from catalog.extensions import db
 from catalog.models import ApiToken, AuditEntry, Course
 from catalog.services import catalog_templates, provider_courses, provider_tokens
-from catalog.services.reviewing import decisions as reviewing
+from catalog.services.accounts import issue_token
 from catalog.services.errors import Conflict, Invalid, NotFound
+from catalog.services.reviewing import decisions as reviewing
 
 UNTIL = dt.date.today() + dt.timedelta(days=100)
 
