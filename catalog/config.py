@@ -130,6 +130,8 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_FIX_X_FOR": behind_proxy,
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "10")),
+        "LOGIN_ADDRESS_FAILURE_LIMIT": int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30")),
+        "LOGIN_ACCOUNT_FAILURE_LIMIT": int(os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "100")),
         # Compliance planner: anonymous plans per address per minute, roster size limits.
         "PLAN_RATE_LIMIT": int(os.environ.get("PLAN_RATE_LIMIT", "30")),
         "PLAN_MAX_OFFICERS": int(os.environ.get("PLAN_MAX_OFFICERS", "5000")),

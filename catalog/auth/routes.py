@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
 
 from catalog.auth import bp
 from catalog.auth.forms import LoginForm, LogoutForm
-from catalog.auth.sessions import failure_keys, is_safe_next, record_failure, too_many_failures
+from catalog.auth.sessions import is_known_device, is_safe_next, remember_device
 from catalog.extensions import db
 from catalog.models import User
+from catalog.services import signin
 
 
 def home_for(user) -> str:
@@ -28,19 +28,39 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        keys = failure_keys(request.remote_addr or "unknown", email)
-        limit = current_app.config["LOGIN_FAILURE_LIMIT"]
-        if too_many_failures(keys, limit):
-            abort(429, "Too many failed sign-ins. Wait a minute and try again.")
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user is None or not user.active or not user.check_password(form.password.data):
-            record_failure(keys)
+        address = request.remote_addr or "unknown"
+        limits = signin.Limits(
+            pair=current_app.config["LOGIN_FAILURE_LIMIT"],
+            address=current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"],
+            account=current_app.config["LOGIN_ACCOUNT_FAILURE_LIMIT"],
+        )
+        refused = signin.blocked(
+            db.session, address, email, limits, known_device=is_known_device(email)
+        )
+        if refused:
+            db.session.rollback()
+            wait = "an hour" if refused == "account" else "a minute"
+            abort(429, f"Too many failed sign-ins. Wait {wait} and try again.")
+        user = signin.authenticate(
+            db.session,
+            email,
+            form.password.data,
+            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"),
+        )
+        if user is None:
+            signin.record_failure(db.session, address, email)
             db.session.commit()
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", form=form), 401
-        login_user(user)
+        db.session.commit()
         target = form.next.data
-        return redirect(target if is_safe_next(target) else home_for(user))
+        # A fresh session (and so a fresh CSRF token) for the signed-in user: nothing from
+        # before sign-in, fixed by someone else, survives it.
+        session.clear()
+        login_user(user)
+        response = redirect(target if is_safe_next(target) else home_for(user))
+        remember_device(response, email)
+        return response
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 

@@ -1,15 +1,19 @@
-"""Session identity, safe redirects and the database-backed sign-in throttle."""
+"""Session identity, safe redirects, the known-device cookie and the database-backed throttle
+(anonymous plans use `too_many_failures`; sign-in has its own in catalog.services.signin)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlsplit
 
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
 from catalog.extensions import db
 from catalog.models import LoginFailure, User
 from catalog.models.types import utcnow
+from catalog.services.signin import account_tag
 
 FAILURE_WINDOW = dt.timedelta(minutes=1)
 
@@ -35,8 +39,46 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def failure_keys(address: str, email: str) -> list[str]:
-    return [f"addr:{address}", f"acct:{email.strip().lower()}"]
+DEVICE_COOKIE = "catalog_device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+
+
+def is_known_device(email: str) -> bool:
+    """Whether this browser has signed in to the account before (signed cookie, 180 days)."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return False
+    try:
+        tags = _device_signer().loads(cookie, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
+        return False
+    return isinstance(tags, list) and account_tag(email) in tags
+
+
+def remember_device(response, email: str) -> None:
+    """Add the account to the browser's known-device cookie (a few accounts at most)."""
+    tags: list[str] = []
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if cookie:
+        try:
+            found = _device_signer().loads(cookie, max_age=DEVICE_MAX_AGE)
+            tags = [t for t in found if isinstance(t, str)] if isinstance(found, list) else []
+        except BadSignature:
+            tags = []
+    tag = account_tag(email)
+    tags = [t for t in tags if t != tag][-4:] + [tag]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_signer().dumps(tags),
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure,
+    )
 
 
 def too_many_failures(keys: list[str], limit: int) -> bool:
