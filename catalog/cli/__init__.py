@@ -15,9 +15,6 @@ from catalog.extensions import db
 from catalog.models import PROVIDER_KINDS, ROLES, Provider, User
 from catalog.services.accounts import password_problem
 from catalog.services.errors import ServiceError
-from catalog.services.passwords import password_problem
-
-__all__ = ["fail", "password_problem", "register_cli"]  # password_problem: admin views use it
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -10,20 +10,9 @@ from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import ApiToken, User
+from catalog.services.passwords import password_problem
 
-COMMON_PASSWORDS = {"password", "password1", "123456789", "1234567890", "qwertyuiop", "letmein123"}
-
-
-def password_problem(password: str, email: str) -> str | None:
-    """Why a password is too weak, or None."""
-    if len(password) < 10:
-        return "must be at least 10 characters long"
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        return "is too easy to guess"
-    if email and password.lower() == email.lower():
-        return "must not be the email address"
-    return None
-
+__all__ = ["authenticate_request", "hash_token", "issue_token", "password_problem"]
 
 TOKEN_PREFIX = "pc_"
 
