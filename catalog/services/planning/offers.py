@@ -172,57 +172,82 @@ def _by_code(offers: Offers, record, provider: str | None) -> int | None:
     return found[0] if len(found) == 1 else None
 
 
-def _fuzzy(offers: Offers, records, todo: list[int], providers, matches, closest_n) -> None:
-    """Title matching for the records at `todo`, batched and deduplicated by normalised title."""
-    queries = list(dict.fromkeys(normalise_title(records[i].title) for i in todo))
-    queries = [q for q in queries if q]
-    index = {q: n for n, q in enumerate(queries)}
-    best: dict[tuple[int, str | None], tuple[int, int]] = {}
-    closest: dict[int, list[tuple[int, int]]] = {}
-    wanted: dict[int, set[str]] = {}
-    for i in todo:
-        q = index.get(normalise_title(records[i].title))
-        if q is not None:
-            wanted.setdefault(q, set()).add(providers[i] or "")
-    cols = {p: np.array(offers.by_provider[p]) for p in offers.by_provider}
+def _cdist(queries: list[str], choices: list[str]):
+    """Scores (uint8, 0 below SHOWN_CUTOFF) of every query against every choice, in chunks."""
     for lo in range(0, len(queries), CHUNK):
-        block = queries[lo : lo + CHUNK]
-        matrix = process.cdist(
-            block,
-            offers.norm_titles,
+        yield lo, process.cdist(
+            queries[lo : lo + CHUNK],
+            choices,
             scorer=fuzz.token_sort_ratio,
             processor=utils.default_process,
             score_cutoff=SHOWN_CUTOFF,
             dtype=np.uint8,
             workers=-1,
         )
+
+
+def _fuzzy(offers: Offers, records, todo: list[int], providers, matches, closest_n) -> None:
+    """Title matching for the records at `todo`: the same normalised title first (within the
+    provider, then any), then rapidfuzz within the record's provider, then across providers;
+    each step batched over the distinct titles still open."""
+    exact: dict[str, list[int]] = {}
+    for pos, title in enumerate(offers.norm_titles):
+        exact.setdefault(title, []).append(pos)
+    norm = {i: normalise_title(records[i].title) for i in todo}
+    open_: list[int] = []
+    for i in todo:
+        found = exact.get(norm[i], [])
+        mine = [p for p in found if offers.provider_slug[p] == providers[i]]
+        if mine or found:
+            matches[i] = Match((mine or found)[0], 100, "title")
+        elif norm[i]:
+            open_.append(i)
+        else:
+            matches[i] = Match(None, 0, "none")
+    # within the record's provider
+    by_provider: dict[str, list[int]] = {}
+    for i in open_:
+        if providers[i] in offers.by_provider:
+            by_provider.setdefault(providers[i], []).append(i)
+    mine_best: dict[int, tuple[int, int]] = {}
+    for provider, rows in by_provider.items():
+        cols = offers.by_provider[provider]
+        queries = list(dict.fromkeys(norm[i] for i in rows))
+        at = {q: n for n, q in enumerate(queries)}
+        choices = [offers.norm_titles[c] for c in cols]
+        best: dict[int, tuple[int, int]] = {}
+        for lo, matrix in _cdist(queries, choices):
+            top = matrix.argmax(axis=1)
+            for r in range(len(top)):
+                best[lo + r] = (cols[int(top[r])], int(matrix[r, top[r]]))
+        for i in rows:
+            mine_best[i] = best[at[norm[i]]]
+            if mine_best[i][1] >= WITHIN_PROVIDER_CUTOFF and not closest_n:
+                matches[i] = Match(mine_best[i][0], mine_best[i][1], "title")
+    # across providers (and the closest courses, when asked)
+    rest = [i for i in open_ if matches[i] is None]
+    queries = list(dict.fromkeys(norm[i] for i in rest))
+    at = {q: n for n, q in enumerate(queries)}
+    overall: dict[int, tuple[int, int]] = {}
+    closest: dict[int, list[tuple[int, int]]] = {}
+    for lo, matrix in _cdist(queries, offers.norm_titles):
         top = matrix.argmax(axis=1)
-        for r in range(len(block)):
-            q = lo + r
-            best[(q, None)] = (int(top[r]), int(matrix[r, top[r]]))
-            for provider in wanted.get(q, ()):
-                if provider and provider in cols:
-                    sub = matrix[r, cols[provider]]
-                    a = int(sub.argmax())
-                    best[(q, provider)] = (int(cols[provider][a]), int(sub[a]))
+        for r in range(len(top)):
+            overall[lo + r] = (int(top[r]), int(matrix[r, top[r]]))
             if closest_n:
                 row = matrix[r]
                 picks = np.argsort(-row.astype(np.int16), kind="stable")[:closest_n]
-                closest[q] = [(int(p), int(row[p])) for p in picks if row[p] > 0]
+                closest[lo + r] = [(int(p), int(row[p])) for p in picks if row[p] > 0]
         del matrix
-    for i in todo:
-        q = index.get(normalise_title(records[i].title))
-        if q is None:
-            matches[i] = Match(None, 0, "none")
-            continue
-        mine = best.get((q, providers[i])) if providers[i] else None
-        overall = best[(q, None)]
+    for i in rest:
+        q = at[norm[i]]
+        mine = mine_best.get(i)
         if mine and mine[1] >= WITHIN_PROVIDER_CUTOFF:
             matches[i] = Match(mine[0], mine[1], "title", closest.get(q, []))
-        elif overall[1] >= ANY_PROVIDER_CUTOFF:
-            matches[i] = Match(overall[0], overall[1], "title", closest.get(q, []))
+        elif overall[q][1] >= ANY_PROVIDER_CUTOFF:
+            matches[i] = Match(overall[q][0], overall[q][1], "title", closest.get(q, []))
         else:
-            score = max(overall[1], mine[1] if mine else 0)
+            score = max(overall[q][1], mine[1] if mine else 0)
             matches[i] = Match(None, score, "none", closest.get(q, []))
 
 
