@@ -47,14 +47,18 @@ def build_catalog(session, jurisdiction, n: int, rng: random.Random) -> list[dic
     from catalog.services.courses import normalise_title
 
     providers = [
-        Provider(slug=f"bench-{i:02d}", name=f"Bench Provider {i:02d}", approved_provider=i % 5 != 0)
+        Provider(
+            slug=f"bench-{i:02d}", name=f"Bench Provider {i:02d}", approved_provider=i % 5 != 0
+        )
         for i in range(40)
     ]
     session.add_all(providers)
     session.flush()
     categories = {
         c.slug: c.id
-        for c in session.scalars(sa.select(Category).where(Category.jurisdiction_id == jurisdiction.id))
+        for c in session.scalars(
+            sa.select(Category).where(Category.jurisdiction_id == jurisdiction.id)
+        )
     }
     until = dt.date.today() + dt.timedelta(days=365)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -104,10 +108,26 @@ def build_catalog(session, jurisdiction, n: int, rng: random.Random) -> list[dic
             }
         )
         for slug, value in areas.items():
-            cats.append({"course_id": i + 1, "category_id": categories[slug], "source": "decided", "hours": value})
+            cats.append(
+                {
+                    "course_id": i + 1,
+                    "category_id": categories[slug],
+                    "source": "decided",
+                    "hours": value,
+                }
+            )
         for slug in topics:
-            cats.append({"course_id": i + 1, "category_id": categories[slug], "source": "decided", "hours": None})
-    session.execute(sa.insert(Course), [{k: v for k, v in r.items() if k != "_provider"} for r in rows])
+            cats.append(
+                {
+                    "course_id": i + 1,
+                    "category_id": categories[slug],
+                    "source": "decided",
+                    "hours": None,
+                }
+            )
+    session.execute(
+        sa.insert(Course), [{k: v for k, v in r.items() if k != "_provider"} for r in rows]
+    )
     session.execute(sa.insert(CourseCategory), cats)
     session.commit()
     return rows
@@ -135,7 +155,9 @@ def build_roster(courses: list[dict], officers: int, records: int, rng: random.R
             elif how < 0.6:
                 mine.append(Record(title=c["title"].lower(), provider=c["_provider"], date=day))
             else:
-                mine.append(Record(title=c["title"], hours=c["hours"], date=day, delivery=c["delivery"]))
+                mine.append(
+                    Record(title=c["title"], hours=c["hours"], date=day, delivery=c["delivery"])
+                )
         roster.append(Officer(f"officer-{o:05d}", mine))
     return roster
 
@@ -160,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(5)
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
-            {"TESTING": True, "ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{tmp}/plan.db"}
+            {
+                "TESTING": True,
+                "ENV": "testing",
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": f"sqlite:///{tmp}/plan.db",
+            }
         )
         with app.app_context():
             upgrade()
@@ -189,13 +216,19 @@ def main(argv: list[str] | None = None) -> int:
                 t_match.append(time.perf_counter() - t0)
                 db.session.rollback()
                 t0 = time.perf_counter()
-                result = planning.plan_officers(db.session, jurisdiction, roster, options, today=today)
+                result = planning.plan_officers(
+                    db.session, jurisdiction, roster, options, today=today
+                )
                 t_plan.append(time.perf_counter() - t0)
                 db.session.rollback()
             matched = sum(1 for m in matches if m.position is not None)
             base, total = min(t_match), min(t_plan)
-            print(f"match (floor)  {base:7.2f} s   ({matched} of {len(records)} records matched an approved course)")
-            print(f"plan (total)   {total:7.2f} s   ratio plan / match = {total / base:.2f}x  (goal <= 2)")
+            print(
+                f"match (floor)  {base:7.2f} s   ({matched} of {len(records)} records matched an approved course)"
+            )
+            print(
+                f"plan (total)   {total:7.2f} s   ratio plan / match = {total / base:.2f}x  (goal <= 2)"
+            )
 
             with_greedy = planning.plan_officers(
                 db.session, jurisdiction, roster, options, today=today, greedy=True

@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from catalog.admin import bp as admin_bp
     from catalog.api import bp as api_bp
     from catalog.auth import bp as auth_bp
+    from catalog.plan import bp as plan_bp
     from catalog.provider import bp as provider_bp
     from catalog.public import bp as public_bp
     from catalog.reconcile import bp as reconcile_bp
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(plan_bp)
     app.register_blueprint(provider_bp, url_prefix="/provider")
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(admin_bp, url_prefix="/admin")

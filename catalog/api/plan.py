@@ -8,41 +8,26 @@ written or logged: the throttle stores only the caller's address and the time.
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 
 from catalog.api import bp
-from catalog.auth.sessions import record_failure, too_many_failures
 from catalog.extensions import db
+from catalog.plan.throttle import throttle_anonymous
 from catalog.security import late_write_lock
 from catalog.services import planning
 from catalog.services.errors import Invalid
 from catalog.services.suggesting import default_jurisdiction
 
-PLAN_KEY = "plan:addr:"
-
 
 def plan_caller():
     """The signed-in user behind a plan request (bearer token, else session), or None."""
-    from flask import g
-
     user = g.get("api_user")
     if user is not None:
         return user
     if request.is_json and current_user.is_authenticated:  # JSON only: no cross-site forms
         return current_user
     return None
-
-
-def throttle_anonymous() -> None:
-    """Count one anonymous plan for the caller's address; 429 past PLAN_RATE_LIMIT a minute.
-    Commits at once, so planning afterwards holds no write lock."""
-    keys = [PLAN_KEY + (request.remote_addr or "unknown")]
-    if too_many_failures(keys, current_app.config["PLAN_RATE_LIMIT"]):
-        db.session.rollback()
-        abort(429, "Too many plans from this address. Wait a minute and try again.")
-    record_failure(keys)
-    db.session.commit()
 
 
 def _payload() -> dict:

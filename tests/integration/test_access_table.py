@@ -194,6 +194,9 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/v1/catalogs", "POST"): ("/api/v1/catalogs?provider=provider-a", A_AND_STAFF),
     # Compliance planner: one officer without an account (a bad body is a 422 for everyone).
     ("/api/v1/plan", "POST"): ("/api/v1/plan", PUBLIC),
+    ("/plan", "GET"): ("/plan", PUBLIC),
+    ("/plan", "POST"): ("/plan", PUBLIC),
+    ("/plan/roster", "POST"): ("/plan/roster", ANY_USER),  # a roster needs a sign-in
 }
 
 # Routes of the provider upload pages (issue 5) still landing: their entries are checked once the

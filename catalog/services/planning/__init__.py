@@ -2,6 +2,7 @@
 approved courses that close it (issue 17). No flask here; views and the API call
 `plan_officers` and render its plain dicts."""
 
+from catalog.services.planning.offers import provider_choices
 from catalog.services.planning.planner import Report, deadline, plan_officers
 from catalog.services.planning.records import (
     Officer,
@@ -25,5 +26,6 @@ __all__ = [
     "options_from_json",
     "period_names",
     "plan_officers",
+    "provider_choices",
     "read_officers",
 ]

@@ -175,14 +175,17 @@ def _by_code(offers: Offers, record, provider: str | None) -> int | None:
 def _cdist(queries: list[str], choices: list[str]):
     """Scores (uint8, 0 below SHOWN_CUTOFF) of every query against every choice, in chunks."""
     for lo in range(0, len(queries), CHUNK):
-        yield lo, process.cdist(
-            queries[lo : lo + CHUNK],
-            choices,
-            scorer=fuzz.token_sort_ratio,
-            processor=utils.default_process,
-            score_cutoff=SHOWN_CUTOFF,
-            dtype=np.uint8,
-            workers=-1,
+        yield (
+            lo,
+            process.cdist(
+                queries[lo : lo + CHUNK],
+                choices,
+                scorer=fuzz.token_sort_ratio,
+                processor=utils.default_process,
+                score_cutoff=SHOWN_CUTOFF,
+                dtype=np.uint8,
+                workers=-1,
+            ),
         )
 
 
@@ -319,3 +322,20 @@ def suggestion_credit(suggestion: dict, total_cents: int) -> tuple[dict[str, int
     else:
         out = split
     return out, {slug: None for slug in topics}
+
+
+def provider_choices(session, jurisdiction: Jurisdiction, today: dt.date) -> list[tuple[str, str]]:
+    """(slug, name) of every provider with a published course, by name (the page's choices)."""
+    rows = session.execute(
+        select(Provider.slug, Provider.name)
+        .join(Course, Course.provider_id == Provider.id)
+        .where(
+            Course.jurisdiction_id == jurisdiction.id,
+            Course.status == "approved",
+            Course.approved_until.is_not(None),
+            Course.approved_until >= today,
+        )
+        .distinct()
+        .order_by(Provider.name)
+    ).all()
+    return [(slug, name) for slug, name in rows]
