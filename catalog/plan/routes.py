@@ -23,7 +23,7 @@ from catalog.services import planning
 from catalog.services.errors import Invalid
 from catalog.services.planning import exports
 from catalog.services.planning.records import record_from_fields
-from catalog.services.publishing import CourseQuery, Taxonomy, search
+from catalog.services.publishing.listing import CourseQuery, Taxonomy, search
 from catalog.services.suggesting import default_jurisdiction
 
 PLAN_ACTIONS = ("plan", "csv", "xlsx")

@@ -1,6 +1,6 @@
 """Training records in: one officer's (JSON, a form, a transcript file) or a roster file.
 
-The same file reader as catalog uploads (catalog_files.read_table: CSV, XLSX, loose headers) and
+The same file reader as catalog uploads (imports.files.read_table: CSV, XLSX, loose headers) and
 the same error style: every problem is {"row", "field", "message"} with the file's row number
 (header = row 1), and a file with any error plans nothing. Nothing here is stored or logged:
 officer records live only for the request.
