@@ -15,9 +15,10 @@ from catalog.models import AuditEntry, Course
 from catalog.permissions import roles_required
 from catalog.review import bp
 from catalog.review.charts import bar_rows, line_chart, percent_bars
+from catalog.services import audit_log as audit_log_reading
 from catalog.services import dashboard as dash
 from catalog.services.cleaning import spreadsheet_cell
-from catalog.services.suggesting import served_jurisdiction
+from catalog.services.suggesting import categories_by_slug, served_jurisdiction
 
 AUDIT_PER_PAGE = 50
 CSV_HEADER = [
@@ -32,6 +33,7 @@ CSV_HEADER = [
     "note",
     "before",
     "after",
+    "changes",
 ]
 
 
@@ -40,16 +42,21 @@ def safe_cell(value) -> str:
     return spreadsheet_cell("" if value is None else str(value))
 
 
+def _category_names() -> dict[str, str]:
+    served = served_jurisdiction(db.session)
+    if served is None:
+        return {}
+    return {slug: c.name for slug, c in categories_by_slug(db.session, served).items()}
+
+
 def _audit_filters():
-    """(conditions, args, notices) from ?course=&user=&action=; bad values are ignored."""
+    """(conditions, args, notices) from ?course= (number, code or title words), ?user= and
+    ?action=."""
     conds, args, notices = [], {}, []
-    course = (request.args.get("course") or "").strip()
+    course = " ".join((request.args.get("course") or "").split())[:200]
     if course:
-        if course.isdigit() and len(course) < 10:
-            conds.append(AuditEntry.course_id == int(course))
-            args["course"] = course
-        else:
-            notices.append(f"Ignored course '{course[:20]}': give a course number.")
+        conds.append(audit_log_reading.course_condition(course))
+        args["course"] = course
     user = (request.args.get("user") or "").strip()[:254]
     if user:
         conds.append(func.lower(AuditEntry.actor).contains(user.lower(), autoescape=True))
@@ -85,9 +92,14 @@ def audit_log():
     actions = db.session.scalars(
         select(AuditEntry.action).distinct().order_by(AuditEntry.action)
     ).all()
+    names = _category_names()
+    changes = {
+        e.id: audit_log_reading.describe_changes(e.before, e.after, names) for e in pagination.items
+    }
     return render_template(
         "review/audit.html",
         pagination=pagination,
+        changes=changes,
         titles=titles,
         args=args,
         notices=notices,
@@ -107,6 +119,8 @@ def audit_csv():
         .order_by(AuditEntry.at, AuditEntry.id)
         .execution_options(yield_per=500)
     )
+
+    names = _category_names()
 
     def generate():
         buffer = io.StringIO()
@@ -128,6 +142,12 @@ def audit_csv():
                         entry.note,
                         json.dumps(entry.before, sort_keys=True),
                         json.dumps(entry.after, sort_keys=True),
+                        "; ".join(
+                            f"{c.label}: {c.before} → {c.after}"
+                            for c in audit_log_reading.describe_changes(
+                                entry.before, entry.after, names
+                            )
+                        ),
                     )
                 ]
             )

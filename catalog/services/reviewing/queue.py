@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import url_for
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from catalog.models import COURSE_STATUSES, CatalogSubmission, Category, Course, CourseCategory
@@ -26,7 +26,8 @@ SORTS = {
 STATUSES = (*COURSE_STATUSES, "all")
 PER_PAGE = 25
 MAX_PER_PAGE = 100
-FILTER_KEYS = ("provider", "catalog", "area", "topic", "band", "status", "sort", "per_page")
+FILTER_KEYS = ("q", "provider", "catalog", "area", "topic", "band", "status", "sort", "per_page")
+MAX_WORDS = 8  # of the text search; each word must match the title, a code or the provider
 
 
 def _band_expr():
@@ -37,8 +38,34 @@ def _band_expr():
     )
 
 
+def text_condition(q: str):
+    """Every word of `q` in the course's title, provider course code, control number or number,
+    or in its provider's name (case-insensitive, the same on SQLite and PostgreSQL)."""
+    conds = []
+    for word in q.lower().split()[:MAX_WORDS]:
+        word = word[:60]
+        either = [
+            func.lower(Course.title).contains(word, autoescape=True),
+            func.lower(func.coalesce(Course.provider_code, "")).contains(word, autoescape=True),
+            func.lower(Course.control_number).contains(word, autoescape=True),
+            Course.provider_id.in_(
+                select(ProviderModel.id).where(
+                    func.lower(ProviderModel.name).contains(word, autoescape=True)
+                )
+            ),
+        ]
+        number = word.lstrip("#")
+        if number.isdigit() and len(number) < 10:
+            either.append(Course.id == int(number))
+        conds.append(or_(*either))
+    return and_(*conds) if conds else None
+
+
 @dataclass
 class QueueQuery:
+    """The queue's filters as parsed from the URL (one per facet, plus a text search)."""
+
+    q: str = ""
     provider: str | None = None
     catalog: int | None = None
     area: str | None = None
@@ -65,6 +92,7 @@ class QueueQuery:
             q.notices.append(f"Ignored unknown {name} '{value[:40]}'.")
             return default
 
+        q.q = " ".join((args.get("q") or "").split())[:200]
         q.provider = (args.get("provider") or "").strip()[:64] or None
         areas = {s for s, c in categories.items() if c.kind == "area"}
         topics = {s for s, c in categories.items() if c.kind == "topic"}
@@ -94,6 +122,7 @@ class QueueQuery:
     def args(self, **changes) -> dict:
         """Current filters as query arguments, with `changes` applied (None removes)."""
         current = {
+            "q": self.q or None,
             "provider": self.provider,
             "catalog": self.catalog,
             "area": self.area,
@@ -107,6 +136,7 @@ class QueueQuery:
         return {k: v for k, v in current.items() if v is not None}
 
     def url(self, **changes) -> str:
+        """The queue's URL with these filters and `changes`."""
         return url_for("review.queue", **self.args(**changes))
 
     def _has_category(self, slug: str):
@@ -123,7 +153,11 @@ class QueueQuery:
         )
 
     def conditions(self, without: str | None = None) -> list:
+        """WHERE conditions of the filters in use, leaving out the facet `without`."""
         conds = []
+        text = text_condition(self.q) if self.q else None
+        if text is not None:
+            conds.append(text)
         if self.provider and without != "provider":
             conds.append(
                 Course.provider_id.in_(
@@ -271,6 +305,8 @@ class QueueQuery:
     def active_filters(self) -> list[tuple[str, str, str]]:
         """(label, value, URL removing it) for each filter in use."""
         active = []
+        if self.q:
+            active.append(("search", self.q, self.url(q=None)))
         for name in ("provider", "catalog", "area", "topic", "band"):
             value = getattr(self, name)
             if value is not None:
