@@ -376,3 +376,13 @@ def test_texas_unit_from_its_data(client, app):
     assert {deesc.id, alerrt.id, diversity.id, sit.id} <= planned
     assert update.id not in planned and crisis.id not in planned
     assert one["plan_hours"] == 32  # 4 + 16 + 8 + 4 = 32 >= the 20 h still missing
+
+
+def test_unmet_because_the_only_course_was_taken_online(client, mo_courses):
+    """The only live firearms course, taken online: it counts nothing for firearms and cannot be
+    planned again, and the reason says so."""
+    c = mo_courses
+    record = {"course_id": c["firearms"].id, "date": DAY, "delivery": "online"}
+    result = plan(client, [officer(record)]).get_json()["officers"][0]
+    unmet = {u["category"]: u["reason"] for u in result["unmet"]}
+    assert "already taken" in unmet["firearms"] and "online" in unmet["firearms"]

@@ -195,6 +195,14 @@ class Planner:
                 f"only excluded providers offer enough hours {label}; stop excluding "
                 + ", ".join(sorted(excluded))
             )
+        everything = self.allowed.copy()
+        if taken and int(column[everything].sum()) >= need:
+            return (
+                f"the approved courses {label} were already taken, and a course counts once; "
+                "one taken online does not count for a live-only requirement"
+                if rule is not None and rule.delivery_modes
+                else f"the approved courses {label} were already taken, and a course counts once"
+            )
         return (
             f"no approved course offers enough hours {label} right now "
             f"({hours_text(need)} more needed)"
