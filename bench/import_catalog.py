@@ -136,7 +136,7 @@ def run_backend(name: str, url: str, path: Path, n: int, vocab: list[str]) -> di
         **os.environ,
         "DATABASE_URL": url,
         "CATALOG_ENV": "development",
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": "bench-5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
         "MAX_UPLOAD_MB": "100",
         "PYTHONPATH": str(ROOT),
     }
@@ -202,7 +202,7 @@ def web_preview(env: dict, url: str, path: Path, rows: int = 5000) -> tuple[floa
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
             "WTF_CSRF_ENABLED": False,
             "MAX_UPLOAD_MB": 100,
         }

@@ -129,7 +129,7 @@ def app_env(url: str, instance: Path) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": url,
-        "SECRET_KEY": "bench-load",
+        "SECRET_KEY": "bench-load-5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
         "CATALOG_ENV": "production",
         "CATALOG_INSTANCE_PATH": str(instance),
     }
@@ -239,7 +239,12 @@ def suggest_pending(env: dict) -> None:
     from catalog.models import Course
     from catalog.services.suggesting import default_jurisdiction, suggest_courses
 
-    app = create_app({"DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": "bench-load"})
+    app = create_app(
+        {
+            "DATABASE_URL": env["DATABASE_URL"],
+            "SECRET_KEY": "bench-load-5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
+        }
+    )
     with app.app_context(), write_intent():
         pending = db.session.scalars(select(Course).where(Course.status == "pending")).all()
         suggest_courses(db.session, default_jurisdiction(db.session), pending)

@@ -111,7 +111,12 @@ def generate(n: int, seed: int = 7):
 
 
 def app_env(url: str) -> dict:
-    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "CATALOG_ENV": "production"}
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
+        "CATALOG_ENV": "production",
+    }
 
 
 def flask(url: str, *args: str) -> None:

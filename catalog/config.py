@@ -39,6 +39,24 @@ def _dev_secret_key(instance_path: Path) -> str:
     return key
 
 
+MIN_SECRET_KEY_CHARS = 32
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a SECRET_KEY is too weak for production, or None: at least 32 characters, not a
+    placeholder and not one character repeated."""
+    if len(key) < MIN_SECRET_KEY_CHARS:
+        return (
+            f"SECRET_KEY is {len(key)} characters long; production needs at least "
+            f"{MIN_SECRET_KEY_CHARS} random ones, e.g. $(python -c 'import secrets; "
+            "print(secrets.token_hex(32))')."
+        )
+    lowered = key.lower()
+    if len(set(key)) < 8 or any(w in lowered for w in ("change-me", "changeme", "secret-key")):
+        return "SECRET_KEY looks like a placeholder; use a random one (secrets.token_hex(32))."
+    return None
+
+
 def jurisdiction_code(value: str | None) -> str | None:
     """CATALOG_JURISDICTION as stored: upper-case code, or None when unset or blank."""
     code = (value or "").strip().upper()
@@ -84,7 +102,7 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
     testing = bool(overrides.get("TESTING", False))
     database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL")
     if not database_url:
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         database_url = f"sqlite:///{instance_path / 'catalog.db'}"
     max_upload_mb = overrides.pop("MAX_UPLOAD_MB", None) or os.environ.get("MAX_UPLOAD_MB", "10")
     try:
@@ -97,13 +115,21 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         ) from exc
 
     secret_key = overrides.pop("SECRET_KEY", None) or os.environ.get("SECRET_KEY")
+    production = env == "production" and not testing
     if not secret_key:
-        if env == "production" and not testing:
+        if production:
             raise ConfigError(
                 "SECRET_KEY is not set. In production the session key must come from the "
                 "environment (e.g. SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'))."
             )
         secret_key = _dev_secret_key(instance_path)
+    elif production and (problem := secret_key_problem(secret_key)):
+        raise ConfigError(problem)
+    if production and _env_flag("FLASK_DEBUG"):
+        raise ConfigError(
+            "FLASK_DEBUG is set with CATALOG_ENV=production: the interactive debugger runs any "
+            "code a visitor types, so production refuses it. Unset FLASK_DEBUG."
+        )
 
     served = jurisdiction_code(
         overrides.pop("CATALOG_JURISDICTION")
@@ -114,6 +140,7 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
     behind_proxy = int(os.environ.get("PROXY_FIX_X_FOR", "0") or 0)
     config = {
         "ENV_NAME": env,
+        "DEBUG": False if production else _env_flag("FLASK_DEBUG"),
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 
 from sqlalchemy import MetaData, event
@@ -60,10 +62,32 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+def private_file(path: os.PathLike | str) -> None:
+    """Make `path` readable by its owner only (0600), creating it empty if it is missing; its
+    folder is created 0700. For the SQLite file and backups, which hold password hashes."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+        os.chmod(path, 0o600)
+
+
+def _private_sqlite_files(dbapi_connection) -> None:
+    # SQLite creates a new file with the process umask (often 0644: world-readable); its -wal
+    # and -shm files take the database file's mode, so fixing the main file covers them.
+    for _, name, path in dbapi_connection.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path and os.path.exists(path):
+            if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+                os.chmod(path, 0o600)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    _private_sqlite_files(dbapi_connection)
     # Let SQLAlchemy's begin hook below emit BEGIN itself (pysqlite recipe).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()

@@ -44,11 +44,20 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed")
     @click.option(
-        "--demo/--no-demo", default=True, help="Also load demo providers, catalogs and logins."
+        "--demo/--no-demo",
+        default=None,
+        help="Also load demo providers, catalogs and logins (default: yes, except in "
+        "production, where only --demo loads them).",
     )
-    def seed(demo: bool) -> None:
-        """Load the taxonomy, requirement sets and (by default) demo data; safe to run again."""
+    def seed(demo: bool | None) -> None:
+        """Load the taxonomy, requirement sets and (outside production) demo data; safe to run
+        again. In production demo data comes only when asked for by name (--demo)."""
         from catalog.services.seeding import seed_all
+
+        if demo is None:
+            demo = app.config["ENV_NAME"] != "production"
+            if not demo:
+                click.echo("Production: demo data not loaded (ask for it with --demo).")
 
         with write_intent():
             try:

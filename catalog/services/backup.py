@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from catalog.db import private_file
 from catalog.services.errors import ServiceError
 
 
@@ -40,12 +41,14 @@ def backup(engine, target: Path) -> Path:
     """Write a consistent copy of the database behind `engine` to `target`."""
     url = make_url(str(engine.url))
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(_sqlite_path(url))
         try:
             if target.exists():
                 target.unlink()
+            private_file(target)  # a backup holds password hashes: owner-only (0600)
             dest = sqlite3.connect(target)
             try:
                 source.backup(dest)
@@ -58,6 +61,7 @@ def backup(engine, target: Path) -> Path:
             raise ServiceError(f"The backup failed its integrity check: {ok}")
         return target
     if url.get_backend_name() == "postgresql":
+        private_file(target)
         result = subprocess.run(
             [
                 _tool("pg_dump"),

@@ -52,6 +52,7 @@ DEMO_PASSWORDS = {
     "admin@post.example": ("admin", None, "Demo-Admin-2026!"),
     "staff@post.example": ("staff", None, "Demo-Staff-2026!"),
 }
+DEMO_PROVIDER_PASSWORD = "Demo-Provider-2026!"  # every <slug>@provider.example demo login
 
 
 # Wording of the pages, from a taxonomy's [jurisdiction] table (see seed_data/README.md).
@@ -356,7 +357,7 @@ def seed_demo_catalogs(
 def seed_demo_users(session, providers: dict[str, Provider], report: SeedReport) -> None:
     wanted = dict(DEMO_PASSWORDS)
     for slug, provider in sorted(providers.items()):
-        wanted[f"{slug}@provider.example"] = ("provider", provider, "Demo-Provider-2026!")
+        wanted[f"{slug}@provider.example"] = ("provider", provider, DEMO_PROVIDER_PASSWORD)
     existing = set(session.scalars(select(User.email)))
     for email, (role, provider, password) in wanted.items():
         if email in existing:

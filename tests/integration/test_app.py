@@ -27,7 +27,7 @@ def test_development_generates_and_keeps_a_secret_key(monkeypatch, tmp_path):
 
 
 def test_configuration_from_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("SECRET_KEY", "5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e")
     monkeypatch.setenv("MAX_UPLOAD_MB", "3")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     app = create_app()
@@ -38,7 +38,7 @@ def test_configuration_from_environment(monkeypatch, tmp_path):
 
 
 def test_bad_max_upload_is_a_clear_error(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("SECRET_KEY", "5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e")
     monkeypatch.setenv("MAX_UPLOAD_MB", "lots")
     with pytest.raises(ConfigError, match="MAX_UPLOAD_MB"):
         create_app()

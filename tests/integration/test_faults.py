@@ -39,7 +39,7 @@ def crash_env(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db_path}",
-        "SECRET_KEY": "test",
+        "SECRET_KEY": "5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
         "CATALOG_ENV": "production",
     }
     _flask(env, "init-db")

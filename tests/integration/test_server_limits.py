@@ -27,7 +27,7 @@ def gunicorn_server(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
-        "SECRET_KEY": "test",
+        "SECRET_KEY": "5f0c9a7e3b1d48e2a6c4f9b0d7e13a5c8b2f6e4d1a9c7b3e",
         "CATALOG_ENV": "production",
         "MAX_UPLOAD_MB": "1",
     }
