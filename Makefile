@@ -65,7 +65,7 @@ test: install-test browser axe
 ## Benchmarks: each prints ratios against a baseline measured in the same run.
 bench: install-bench
 	$(PY) bench/match.py
-	@for script in bench/import_catalog.py bench/search.py bench/load.py; do \
+	@for script in bench/import_catalog.py bench/search.py bench/load.py bench/plan.py; do \
 	  if [ -f $$script ]; then echo "== $$script"; $(PY) $$script || exit 1; fi; done
 
 lint: install-test

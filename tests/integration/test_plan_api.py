@@ -386,3 +386,16 @@ def test_unmet_because_the_only_course_was_taken_online(client, mo_courses):
     result = plan(client, [officer(record)]).get_json()["officers"][0]
     unmet = {u["category"]: u["reason"] for u in result["unmet"]}
     assert "already taken" in unmet["firearms"] and "online" in unmet["firearms"]
+
+
+def test_published_courses_are_read_again_after_a_change(client, mo_courses):
+    """The per-process list of published courses follows a withdrawal at once."""
+    c = mo_courses
+    records = twenty_hours_without_ib(c)
+    first = plan(client, [officer(*records)]).get_json()["officers"][0]
+    assert [p["course_id"] for p in first["plan"]] == [c["ib_long"].id]
+    c["ib_long"].status = "withdrawn"
+    db.session.commit()
+    second = plan(client, [officer(*records)]).get_json()["officers"][0]
+    assert c["ib_long"].id not in [p["course_id"] for p in second["plan"]]
+    assert second["plan_hours"] == 4  # the 1 h implicit-bias course and the 3 h course

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from catalog.models import Category, Course, CourseCategory, Jurisdiction, Provider
 from catalog.services.courses import normalise_title
@@ -58,6 +60,7 @@ class Offers:
     by_id: dict[int, int] = field(default_factory=dict)
     by_code: dict[str, list[int]] = field(default_factory=dict)
     by_provider: dict[str, list[int]] = field(default_factory=dict)
+    by_title: dict[str, list[int]] = field(default_factory=dict)  # normalised title -> positions
     provider_keys: dict[str, str] = field(default_factory=dict)  # folded slug/name -> slug
 
     def __len__(self) -> int:
@@ -84,8 +87,47 @@ class Offers:
         return self.provider_keys.get(key) if key else None
 
 
+_CACHE: OrderedDict[tuple, Offers] = OrderedDict()
+_CACHE_SIZE = 2
+_LOCK = threading.Lock()
+
+
+def _signature(session, jurisdiction: Jurisdiction, today: dt.date) -> tuple:
+    """What the published list depends on: the jurisdiction's courses (count, last change, last
+    decision) and the providers' approved-provider flags; cheap to read on every request."""
+    courses = session.execute(
+        select(
+            func.count(Course.id), func.max(Course.updated_at), func.max(Course.decided_at)
+        ).where(Course.jurisdiction_id == jurisdiction.id)
+    ).one()
+    providers = session.execute(
+        select(
+            func.count(Provider.id),
+            func.sum(case((Provider.approved_provider.is_(True), Provider.id), else_=0)),
+            func.max(Provider.created_at),
+        )
+    ).one()
+    return (jurisdiction.id, today, *map(str, courses), *map(str, providers))
+
+
 def load_offers(session, jurisdiction: Jurisdiction, today: dt.date) -> Offers:
-    """Every published course of the jurisdiction with its decided categories."""
+    """Every published course of the jurisdiction with its decided categories (kept per process
+    until a course, a decision or a provider's approved flag changes; read-only afterwards)."""
+    key = _signature(session, jurisdiction, today)
+    with _LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    offers = _load_offers(session, jurisdiction, today)
+    with _LOCK:
+        _CACHE[key] = offers
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return offers
+
+
+def _load_offers(session, jurisdiction: Jurisdiction, today: dt.date) -> Offers:
     published = (
         Course.jurisdiction_id == jurisdiction.id,
         Course.status == "approved",
@@ -127,6 +169,7 @@ def load_offers(session, jurisdiction: Jurisdiction, today: dt.date) -> Offers:
         for value in {code_key(control), code_key(code)} - {""}:
             offers.by_code.setdefault(value, []).append(pos)
         offers.by_provider.setdefault(slug, []).append(pos)
+        offers.by_title.setdefault(offers.norm_titles[pos], []).append(pos)
         offers.provider_keys.setdefault(normalise_title(slug), slug)
         offers.provider_keys.setdefault(normalise_title(name), slug)
     categories = session.execute(
@@ -193,9 +236,7 @@ def _fuzzy(offers: Offers, records, todo: list[int], providers, matches, closest
     """Title matching for the records at `todo`: the same normalised title first (within the
     provider, then any), then rapidfuzz within the record's provider, then across providers;
     each step batched over the distinct titles still open."""
-    exact: dict[str, list[int]] = {}
-    for pos, title in enumerate(offers.norm_titles):
-        exact.setdefault(title, []).append(pos)
+    exact = offers.by_title
     norm = {i: normalise_title(records[i].title) for i in todo}
     open_: list[int] = []
     for i in todo:
