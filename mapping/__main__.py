@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from .engine import Engine
-from .evaluate import EvaluationError, evaluate, read_courses
+from .evaluate import EvaluationError, evaluate, read_courses, read_examples, read_gold
+from .experiments import cv_source, learn
 from .results import DELIVERY_MODES, CourseInput, Suggestion
 from .taxonomy import Taxonomy, TaxonomyError, default_taxonomy_path
 
@@ -32,10 +33,28 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--hours", help="course hours (single title)")
     s.add_argument("--delivery", choices=DELIVERY_MODES, help="delivery mode (single title)")
     s.add_argument("--description", help="course description (single title)")
+    s.add_argument(
+        "--examples",
+        help="CSV of staff decisions to learn from first (title, area or area_hours, topics)",
+    )
     s.add_argument("--taxonomy", dest="taxonomy_sub", help=argparse.SUPPRESS)
     e = sub.add_parser("evaluate", help="figures on a gold CSV (title, area, topics)")
     e.add_argument("file")
     e.add_argument("--json", action="store_true", help="one JSON object")
+    e.add_argument(
+        "--learn",
+        type=float,
+        metavar="FRACTION",
+        help="decide this fraction of the rows as examples and score the rest with and without",
+    )
+    e.add_argument("--seeds", type=int, default=5, help="random draws to average (--learn)")
+    e.add_argument(
+        "--order",
+        choices=("random", "teach"),
+        default="random",
+        help="which rows are decided: stratified at random, or in teach-me order",
+    )
+    e.add_argument("--cv", choices=("source",), help="leave-one-source-out cross-validation")
     e.add_argument("--taxonomy", dest="taxonomy_sub", help=argparse.SUPPRESS)
     return p
 
@@ -78,12 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         taxonomy = Taxonomy.load(path)
     except TaxonomyError as exc:
         return _fail(str(exc))
-    engine = Engine(taxonomy)
     try:
         if args.command == "evaluate":
-            report = evaluate(args.file, engine=engine)
-            print(json.dumps(report.to_dict()) if args.json else report.format())
-            return 0
+            return _evaluate(args, taxonomy)
+        examples = read_examples(args.examples, taxonomy) if args.examples else []
+        engine = Engine(taxonomy, examples)
         if args.file:
             courses = read_courses(args.file)
         elif args.title:
@@ -95,6 +113,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     for s in engine.suggest_many(courses):
         print(json.dumps(s.to_dict()) if args.json else format_suggestion(s))
     return 0
+
+
+def _evaluate(args: argparse.Namespace, taxonomy: Taxonomy) -> int:
+    if args.learn is not None or args.cv:
+        if args.learn is not None and not 0 < args.learn < 1:
+            return _fail(f"--learn: {args.learn} is not a fraction between 0 and 1")
+        if args.seeds < 1:
+            return _fail("--seeds must be at least 1")
+        rows = read_gold(args.file, taxonomy)
+        if args.cv:
+            result = cv_source(rows, taxonomy)
+        else:
+            result = learn(rows, taxonomy, args.learn, args.seeds, args.order)
+        print(json.dumps(result) if args.json else _format_comparison(result))
+        return 0
+    report = evaluate(args.file, engine=Engine(taxonomy))
+    print(json.dumps(report.to_dict()) if args.json else report.format())
+    return 0
+
+
+def _format_comparison(result: dict) -> str:
+    head = {k: v for k, v in result.items() if k not in ("without", "with", "gain")}
+    lines = [", ".join(f"{k} {v}" for k, v in head.items()), ""]
+    lines.append(f"{'figure':<28}{'without':>10}{'with':>10}{'gain':>10}")
+    for key, value in result["without"].items():
+        if key in result["with"] and key in result["gain"]:
+            lines.append(f"{key:<28}{value:>10}{result['with'][key]:>10}{result['gain'][key]:>+10}")
+    return "\n".join(lines)
 
 
 def _single(args: argparse.Namespace) -> CourseInput:

@@ -1,8 +1,11 @@
-"""The matching engine: rules first, fuzzy second, examples as evidence, hours split.
+"""The matching engine: rules first, fuzzy second, staff decisions as evidence and as a model.
 
 `Engine(taxonomy, examples).suggest_many(courses)` normalises every title, fixes misspelt words with
-one batched `cdist` over the vocabulary, matches identifiers, exclusions and keyword phrases, adds a
-batched title-level fuzzy signal and the nearest approved example, then scores and ranks.
+one batched `cdist` over the vocabulary, matches identifiers, exclusions, qualifiers and keyword
+phrases, adds a batched title-level fuzzy signal and the most similar decided course (honest
+similarity, `similarity.py`), then scores and ranks. With enough staff decisions (`examples`), a
+learned layer (`learn.py`) trained on them decides where the rules are weak and calibrates when a
+label the rules agree on is safe to approve unread.
 """
 
 from __future__ import annotations
@@ -16,13 +19,12 @@ from rapidfuzz import fuzz
 from .fuzzy import best_per_group
 from .normalise import STOPWORDS, Normalised, normalise
 from .results import CourseInput, Example, Suggestion
-from .rules import Compiled, compile_taxonomy, content
-from .scoring import Evidence, build_suggestion
+from .rules import Compiled, compile_taxonomy, content, segments
+from .scoring import Evidence, Learned, build_suggestion
+from .similarity import SimilarityIndex, content_keys
 from .taxonomy import Taxonomy
 
 __all__ = ["Engine"]
-
-_EXAMPLE = "\x00example"
 
 
 class Engine:
@@ -33,17 +35,29 @@ class Engine:
         self.compiled: Compiled = compile_taxonomy(taxonomy)
         self.examples: tuple[Example, ...] = tuple(examples)
         comp = self.compiled
-        example_texts = [content(comp.prepare(normalise(e.title))) for e in self.examples]
-        self._example_sizes = [len(t.split()) for t in example_texts]
-        self._choices = list(comp.choices) + example_texts
+        self._choices = list(comp.choices)
         groups: dict[str, list[int]] = {}
         for idx, entries in enumerate(comp.choice_entries):
             for slug in {e[0] for e in entries}:
                 groups.setdefault(slug, []).append(idx)
-        base = len(comp.choices)
-        groups[_EXAMPLE] = [base + i for i in range(len(self.examples)) if example_texts[i]]
         self._groups = groups
         self._vocab_list = list(comp.vocabulary)
+        self.learner = None
+        self._similar: SimilarityIndex | None = None
+        if self.examples:
+            keys = self.keys([e.title for e in self.examples])
+            self._example_keys = keys
+            self._similar = SimilarityIndex(keys, extra=[c.split() for c in comp.choices])
+            if len(self.examples) >= int(self.setting("learn_min_examples")):
+                from .learn import Learner
+
+                self.learner = Learner.fit(self, self.examples, keys)
+
+    def keys(self, titles: Sequence[str]) -> list[list[str]]:
+        """Content keys of titles as the similarity and the learned layer see them."""
+        norms = [normalise(t or "") for t in titles]
+        fixes = self._spelling_fixes(norms)
+        return [content_keys(t.key for t in self.compiled.prepare(n, fixes)) for n in norms]
 
     def setting(self, name: str) -> Any:
         """A taxonomy setting or its default."""
@@ -55,34 +69,60 @@ class Engine:
 
     def suggest_many(self, courses: Sequence[CourseInput]) -> list[Suggestion]:
         """Suggestions for many courses; the fuzzy work is batched over all titles at once."""
+        return self._suggest(courses)
+
+    def rule_pass(
+        self, courses: Sequence[CourseInput]
+    ) -> tuple[list[CourseInput], list[dict[str, list[Evidence]]], list[list[str]]]:
+        """Distinct courses, their rule evidence (no decided-course evidence) and content keys."""
         comp = self.compiled
+        distinct = list(dict.fromkeys(courses))  # identical rows (common in catalogs) share one
         cache: dict[str, Normalised] = {}
         norms = [
             cache.get(c.title) or cache.setdefault(c.title, normalise(c.title or ""))
-            for c in courses
+            for c in distinct
         ]
         fixes = self._spelling_fixes(norms)
         prepared = [comp.prepare(n, fixes) for n in norms]
         texts = [content(toks) for toks in prepared]
         unique = list(dict.fromkeys(t for t in texts if t))
-        cutoff = min(int(self.setting("fuzzy_cutoff")), int(self.setting("example_cutoff")))
-        found = best_per_group(unique, self._choices, self._groups, cutoff)
+        found = best_per_group(
+            unique, self._choices, self._groups, int(self.setting("fuzzy_cutoff"))
+        )
         by_text = dict(zip(unique, found, strict=True))
-        out: list[Suggestion] = []
-        done: dict[CourseInput, Suggestion] = {}
-        for course, norm, toks, text in zip(courses, norms, prepared, texts, strict=True):
-            if course in done:  # identical course rows (common in catalogs) share one result
-                out.append(done[course])
-                continue
+        evidence_list = []
+        for course, norm, toks, text in zip(distinct, norms, prepared, texts, strict=True):
             evidence = self._title_evidence(norm, toks)
-            self._fuzzy_evidence(evidence, by_text.get(text, {}), len(text.split()))
+            self._fuzzy_evidence(evidence, by_text.get(text, {}))
             for field in ("description", "objectives"):
                 value = getattr(course, field)
                 if value:
                     self._field_evidence(evidence, field, value)
-            done[course] = build_suggestion(self.taxonomy, course, evidence)
-            out.append(done[course])
-        return out
+            evidence_list.append(evidence)
+        keys = [content_keys(t.key for t in toks) for toks in prepared]
+        return distinct, evidence_list, keys
+
+    def _suggest(self, courses: Sequence[CourseInput], *, learned: bool = True) -> list[Suggestion]:
+        distinct, evidence_list, keys = self.rule_pass(courses)
+        views: list[Learned | None] = [None] * len(distinct)
+        if learned and self.learner is not None:
+            views = list(self.learner.predict(self, keys, evidence_list))
+        if self._similar is not None:
+            self._example_evidence(evidence_list, keys)
+        done = {
+            course: build_suggestion(self.taxonomy, course, ev, view)
+            for course, ev, view in zip(distinct, evidence_list, views, strict=True)
+        }
+        return [done[c] for c in courses]
+
+    def rules_only(self, courses: Sequence[CourseInput]) -> list[Suggestion]:
+        """Suggestions from the rules and the fuzzy signal alone (what the learned layer reads)."""
+        distinct, evidence_list, _keys = self.rule_pass(courses)
+        done = {
+            c: build_suggestion(self.taxonomy, c, e)
+            for c, e in zip(distinct, evidence_list, strict=True)
+        }
+        return [done[c] for c in courses]
 
     def explain_change(
         self, other: Taxonomy, courses: Sequence[CourseInput]
@@ -169,6 +209,8 @@ class Engine:
                     }
                 )
         overrides = self.setting("phrase_scores")
+        qualifier_hits = comp.qualifiers.find_all(toks) if comp.qualifiers.table else []
+        segs = segments(title, toks) if qualifier_hits else []
         for hit in comp.keywords.find(toks):
             s, e = hit.span
             written = title[s:e]
@@ -178,6 +220,7 @@ class Engine:
                 item: Evidence = {
                     "kind": "phrase",
                     "phrase": phrase,
+                    "written": written,
                     "role": role,
                     "field": "title",
                     "span": [s, e],
@@ -185,6 +228,16 @@ class Engine:
                     "strong": is_strong,
                     "text": f"title contains '{written}' ({role} keyword)",
                 }
+                q = comp.qualified_by(slug, hit, qualifier_hits, segs) if qualifier_hits else None
+                if q is not None:
+                    qs, qe = q.span
+                    item["qualified_by"] = title[qs:qe]
+                    item["strong"] = False
+                    item["score"] = min(score, weak)
+                    item["text"] = (
+                        f"title contains '{written}' ({role} keyword), but it qualifies "
+                        f"'{title[qs:qe]}' here (not the main subject)"
+                    )
                 if hit.abbr:
                     item["kind"] = "abbreviation"
                     item["abbreviation"] = hit.abbr
@@ -195,7 +248,7 @@ class Engine:
                     )
                 if hit.fixed:
                     item["kind"] = "fuzzy"
-                    item["score"] = round(score * 0.9)
+                    item["score"] = round(item["score"] * 0.9)
                     item["strong"] = False
                     fixed = ", ".join(f"'{a}' ~ '{b}'" for a, b in hit.fixed)
                     item["text"] = f"title word {fixed} ({role} keyword '{phrase}')"
@@ -203,16 +256,13 @@ class Engine:
         return ev
 
     def _fuzzy_evidence(
-        self, ev: dict[str, list[Evidence]], found: dict[str, tuple[int, int]], size: int
+        self, ev: dict[str, list[Evidence]], found: dict[str, tuple[int, int]]
     ) -> None:
         comp = self.compiled
         weight = float(self.setting("fuzzy_weight"))
         topic_cutoff = int(self.setting("fuzzy_topic_cutoff"))
         fuzzy_cutoff = int(self.setting("fuzzy_cutoff"))
         for slug, (score, idx) in found.items():
-            if slug == _EXAMPLE:
-                self._example_evidence(ev, score, idx - len(comp.choices), size)
-                continue
             items = ev.get(slug, ())
             if score < fuzzy_cutoff or any(
                 i["kind"] != "fuzzy" and i["field"] == "title" for i in items
@@ -236,35 +286,44 @@ class Engine:
                 }
             )
 
-    def _example_evidence(self, ev: dict[str, list[Evidence]], sim: int, i: int, size: int) -> None:
-        if sim < int(self.setting("example_cutoff")):
-            return
-        ex = self.examples[i]
-        other = self._example_sizes[i]
-        if min(size, other) * 2 < max(size, other):  # one title is a small subset of the other
-            return
+    def similar(self, titles: Sequence[str], k: int = 5) -> list[list[tuple[int, Example]]]:
+        """Per title, up to k decided courses by honest similarity (0-100), best first."""
+        if self._similar is None:
+            return [[] for _ in titles]
+        found = self._similar.top(self.keys(titles), k)
+        return [[(sim, self.examples[i]) for sim, i in row] for row in found]
+
+    def _example_evidence(
+        self, evidence_list: list[dict[str, list[Evidence]]], keys: list[list[str]]
+    ) -> None:
+        """Evidence from the most similar decided course (honest similarity >= example_cutoff)."""
+        assert self._similar is not None
+        cutoff = int(self.setting("example_cutoff"))
         weight = float(self.setting("example_weight"))
-        top = max((Decimal(v) for v in ex.areas.values()), default=Decimal(0))
-        shares = {s: (Decimal(h) / top if top else Decimal(1)) for s, h in ex.areas.items()}
-        for slug in [*ex.areas, *ex.topics]:
-            try:
-                self.taxonomy.get(slug)
-            except KeyError:
+        for ev, found in zip(evidence_list, self._similar.top(keys, 1), strict=True):
+            if not found or found[0][0] < cutoff:
                 continue
-            share = float(shares.get(slug, 1))
-            ev.setdefault(slug, []).append(
-                {
-                    "kind": "example",
-                    "example": ex.title,
-                    "course_id": ex.course_id,
-                    "decision": ex.decision,
-                    "similarity": sim,
-                    "field": "title",
-                    "score": round(sim * weight * share),
-                    "strong": False,
-                    "text": f"similar to {ex.decision} course '{ex.title}' ({sim}%)",
-                }
-            )
+            sim, i = found[0]
+            ex = self.examples[i]
+            top = max((Decimal(v) for v in ex.areas.values()), default=Decimal(0))
+            shares = {s: (Decimal(h) / top if top else Decimal(1)) for s, h in ex.areas.items()}
+            for slug in ex.areas:  # topics need their own words in the title, not a neighbour
+                if slug not in self.taxonomy._by_slug:
+                    continue
+                share = float(shares.get(slug, 1))
+                ev.setdefault(slug, []).append(
+                    {
+                        "kind": "example",
+                        "example": ex.title,
+                        "course_id": ex.course_id,
+                        "decision": ex.decision,
+                        "similarity": sim,
+                        "field": "title",
+                        "score": round(sim * weight * share),
+                        "strong": False,
+                        "text": f"similar to {ex.decision} course '{ex.title}' ({sim}% similar)",
+                    }
+                )
 
     def _field_evidence(self, ev: dict[str, list[Evidence]], field: str, text: str) -> None:
         comp = self.compiled

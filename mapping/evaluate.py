@@ -14,13 +14,22 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .results import DELIVERY_MODES, CourseInput
+from .results import DELIVERY_MODES, CourseInput, Example, Suggestion
 from .taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["EvaluationError", "GoldRow", "Report", "read_courses", "read_gold", "evaluate"]
+__all__ = [
+    "EvaluationError",
+    "GoldRow",
+    "Report",
+    "evaluate",
+    "read_courses",
+    "read_examples",
+    "read_gold",
+    "score",
+]
 
 
 class EvaluationError(ValueError):
@@ -36,6 +45,11 @@ class GoldRow:
     area: str
     topics: frozenset[str]
     ambiguous: bool | None = None
+    source: str = ""
+
+    def example(self) -> Example:
+        """This row as a staff decision (its area with weight 1, its topics)."""
+        return Example(self.course.title, {self.area: Decimal(1)}, tuple(sorted(self.topics)))
 
 
 def _rows(path: str | Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -107,7 +121,61 @@ def read_gold(path: str | Path, taxonomy: Taxonomy) -> list[GoldRow]:
             )
         amb_raw = row.get("ambiguous", "").lower()
         ambiguous = None if "ambiguous" not in row else amb_raw in ("yes", "y", "true", "1")
-        out.append(GoldRow(n, course, row["area"], tags, ambiguous))
+        out.append(GoldRow(n, course, row["area"], tags, ambiguous, row.get("source", "")))
+    return out
+
+
+def _area_hours(path: str | Path, n: int, raw: str, areas: set[str]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for part in (p.strip() for p in raw.split(";")):
+        if not part:
+            continue
+        slug, sep, hours = part.partition(":")
+        slug = slug.strip()
+        if slug not in areas:
+            raise EvaluationError(
+                f"{path}: row {n}, column 'area_hours': unknown area slug {slug!r} "
+                f"(expected one of {', '.join(sorted(areas))})"
+            )
+        try:
+            value = Decimal(hours.strip()) if sep else Decimal(1)
+        except InvalidOperation:
+            raise EvaluationError(
+                f"{path}: row {n}, column 'area_hours': not a number of hours: {hours!r}"
+            ) from None
+        if not value.is_finite() or value < 0:
+            raise EvaluationError(f"{path}: row {n}, column 'area_hours': hours must be >= 0")
+        out[slug] = out.get(slug, Decimal(0)) + value
+    return out
+
+
+def read_examples(path: str | Path, taxonomy: Taxonomy) -> list[Example]:
+    """Staff decisions from a CSV: `title`, `area` or `area_hours` ("slug:h;slug:h"), `topics`."""
+    areas = {c.slug for c in taxonomy.areas}
+    topics = {c.slug for c in taxonomy.topics}
+    out = []
+    for n, row in _rows(path, ["title"]):
+        if not row.get("title"):
+            raise EvaluationError(f"{path}: row {n}, column 'title': empty title")
+        if row.get("area_hours"):
+            decided = _area_hours(path, n, row["area_hours"], areas)
+        elif row.get("area"):
+            if row["area"] not in areas:
+                raise EvaluationError(
+                    f"{path}: row {n}, column 'area': unknown area slug {row['area']!r} "
+                    f"(expected one of {', '.join(sorted(areas))})"
+                )
+            decided = {row["area"]: Decimal(1)}
+        else:
+            raise EvaluationError(f"{path}: row {n}: needs an 'area' or 'area_hours' value")
+        tags = [t.strip() for t in (row.get("topics") or "").split(";") if t.strip()]
+        bad = sorted(set(tags) - topics)
+        if bad:
+            raise EvaluationError(
+                f"{path}: row {n}, column 'topics': unknown topic slug(s) {', '.join(bad)} "
+                f"(expected {', '.join(sorted(topics))})"
+            )
+        out.append(Example(row["title"], decided, tuple(tags)))
     return out
 
 
@@ -139,6 +207,10 @@ class Report:
             "topic_f1",
             "confident_wrong",
             "confident_wrong_rate",
+            "confident_area_share",
+            "confident_area_precision",
+            "confident_labels",
+            "confident_label_precision",
             "seconds",
         ):
             if key in f:
@@ -177,7 +249,15 @@ def evaluate(
     started = time.perf_counter()
     suggestions = engine.suggest_many([r.course for r in rows])
     seconds = time.perf_counter() - started
+    return score(rows, suggestions, tax, seconds)
+
+
+def score(
+    rows: Sequence[GoldRow], suggestions: Sequence[Suggestion], tax: Taxonomy, seconds: float = 0.0
+) -> Report:
+    """The figures of suggestions against their gold rows (same order)."""
     top1 = top3 = unamb = unamb_ok = conf_wrong = 0
+    conf_rows = conf_rows_ok = conf_labels = conf_labels_ok = 0
     tp = fp = fn = 0
     per = {t.slug: {"tp": 0, "fp": 0, "fn": 0} for t in tax.topics}
     misses = []
@@ -205,6 +285,13 @@ def evaluate(
             t.confident and t.slug not in row.topics for t in s.topics
         )
         conf_wrong += wrong
+        if s.areas[0].confident:
+            conf_rows += 1
+            conf_rows_ok += ok
+        sure = [ok for a in s.areas[:1] if a.confident]
+        sure += [t.slug in row.topics for t in s.topics if t.confident]
+        conf_labels += len(sure)
+        conf_labels_ok += sum(sure)
         if not ok or predicted != row.topics:
             misses.append(
                 {
@@ -216,6 +303,7 @@ def evaluate(
                     "topics": sorted(predicted),
                     "ambiguous": row.ambiguous,
                     "confident_wrong": wrong,
+                    "reason": s.reason,
                 }
             )
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
@@ -231,6 +319,10 @@ def evaluate(
         else 0.0,
         "confident_wrong": conf_wrong,
         "confident_wrong_rate": _ratio(conf_wrong, n),
+        "confident_area_share": _ratio(conf_rows, n),
+        "confident_area_precision": _ratio(conf_rows_ok, conf_rows),
+        "confident_labels": conf_labels,
+        "confident_label_precision": _ratio(conf_labels_ok, conf_labels),
         "per_topic": {
             slug: {
                 "precision": _ratio(b["tp"], b["tp"] + b["fp"]),

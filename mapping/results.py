@@ -59,6 +59,8 @@ class AreaSuggestion:
     evidence: tuple[Evidence, ...]
     runner_up: str | None  # best other area
     gap: int  # score minus the runner-up's score (negative when the runner-up is ahead)
+    reason: str | None = None  # why it is not confident (one line); None when confident
+    probability: float | None = None  # the learned layer's probability, when there is one
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; hours as a decimal string ("1.25") or None."""
@@ -71,6 +73,8 @@ class AreaSuggestion:
             "evidence": [dict(e) for e in self.evidence],
             "runner_up": self.runner_up,
             "gap": self.gap,
+            "reason": self.reason,
+            "probability": self.probability,
         }
 
 
@@ -83,6 +87,8 @@ class TopicSuggestion:
     score: int
     confident: bool
     evidence: tuple[Evidence, ...]
+    reason: str | None = None  # why it is not confident (one line); None when confident
+    probability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -92,6 +98,8 @@ class TopicSuggestion:
             "score": self.score,
             "confident": self.confident,
             "evidence": [dict(e) for e in self.evidence],
+            "reason": self.reason,
+            "probability": self.probability,
         }
 
 
@@ -133,6 +141,27 @@ class Suggestion:
         """Slugs of the suggested topics."""
         return [t.slug for t in self.topics]
 
+    @property
+    def confident(self) -> bool:
+        """Safe to approve without reading: the top area and every topic are confident."""
+        return (
+            bool(self.areas)
+            and self.areas[0].confident
+            and all(t.confident for t in self.topics)
+            and not self.flags
+        )
+
+    @property
+    def reason(self) -> str | None:
+        """One line saying why the suggestion is not safe to approve unread (None when it is)."""
+        if self.flags:
+            return self.flags[0].message
+        labels = [*self.areas[:1], *self.topics]
+        for label in labels:
+            if not label.confident:
+                return f"{label.name}: {label.reason or 'not sure'}"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict in the shape of the CLI's --json output."""
         return {
@@ -140,4 +169,6 @@ class Suggestion:
             "areas": [a.to_dict() for a in self.areas],
             "topics": [t.to_dict() for t in self.topics],
             "flags": [f.to_dict() for f in self.flags],
+            "confident": self.confident,
+            "reason": self.reason,
         }

@@ -6,13 +6,14 @@ Phrases are matched on stemmed tokens, leftmost-longest and without overlap, so 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .normalise import STOPWORDS, Normalised, Token, normalise
 from .taxonomy import Taxonomy
 
-__all__ = ["Hit", "Compiled", "compile_taxonomy"]
+__all__ = ["Hit", "Compiled", "compile_taxonomy", "content", "segments"]
 
 Entry = tuple[str, str, str]  # (category slug, role "strong"|"weak"|"exclusion", phrase as written)
 
@@ -89,11 +90,14 @@ class Compiled:
     upper_only: frozenset[str]
     keywords: _PhraseTable
     exclusions: _PhraseTable
+    qualifiers: _PhraseTable  # entries (slug, "qualifier", written); see `qualified_by`
+    qualifier_scope: dict[tuple[str, str], tuple[str, ...] | None]  # (slug, written) -> keyword
     identifiers: dict[str, list[str]]  # exact identifier -> slugs
     identifier_prefixes: list[tuple[str, str]]  # ("bill:", slug) for "bill:*"
     vocabulary: dict[str, tuple[str, ...]]  # known token (or joined compound) -> token keys
     choices: list[str]  # fuzzy choice strings (content tokens of each phrase)
     choice_entries: list[list[Entry]]
+    _phrase_keys: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def prepare(
         self, norm: Normalised, fixes: dict[str, tuple[str, ...]] | None = None
@@ -136,6 +140,34 @@ class Compiled:
                 i += 1
         return out
 
+    def qualified_by(
+        self, slug: str, hit: Hit, qualifier_hits: Sequence[Hit], segments: Sequence[int]
+    ) -> Hit | None:
+        """The qualifier hit that makes this keyword hit a modifier (same title segment), if any.
+
+        A qualifier of a category ("policy", "evidence", "offender ~ profiling") found in the same
+        segment of the title as one of the category's keywords means the keyword describes another
+        subject ("firearms policy", "evidence recovery from firearms", "profiling of offenders").
+        """
+        seg = segments[hit.start] if hit.start < len(segments) else -1
+        hit_keys = None
+        for q in qualifier_hits:
+            if q.start < hit.end and hit.start < q.end:  # overlapping: the keyword itself
+                continue
+            if q.start >= len(segments) or segments[q.start] != seg:
+                continue
+            for qslug, _role, written in q.entries:
+                if qslug != slug:
+                    continue
+                scope = self.qualifier_scope.get((qslug, written))
+                if scope is None:
+                    return q
+                if hit_keys is None:
+                    hit_keys = {self.phrase_key(p) for s, _r, p in hit.entries if s == slug}
+                if scope in hit_keys:
+                    return q
+        return None
+
     def identifier_slugs(self, ident: str) -> list[str]:
         """Categories an identifier such as 'tcole:1849' or 'bill:sb-30' decides."""
         slugs = list(self.identifiers.get(ident, ()))
@@ -144,7 +176,37 @@ class Compiled:
 
     def phrase_key(self, phrase: str) -> tuple[str, ...]:
         """Token keys of a keyword as the matcher sees it (normalised, abbreviations expanded)."""
-        return tuple(t.key for t in self._expand(list(normalise(phrase).tokens)))
+        key = self._phrase_keys.get(phrase)
+        if key is None:
+            key = tuple(t.key for t in self._expand(list(normalise(phrase).tokens)))
+            self._phrase_keys[phrase] = key
+        return key
+
+
+_AND = re.compile(r"\band\b|&", re.IGNORECASE)
+_SEPARATORS = frozenset(":;/,|()[]{}\u2013\u2014")
+
+
+def segments(original: str, tokens: Sequence[Token]) -> list[int]:
+    """Segment number of each token: a new segment starts at ':', ';', '/', ',', a bracket, a dash
+    between words (" - ") or "and"/"&", so "Firearms Qualification and Policy Review" has two
+    subjects while "Firearms Policy Review" has one."""
+    out: list[int] = []
+    seg = 0
+    prev_end: int | None = None
+    for t in tokens:
+        if prev_end is not None and t.start > prev_end:
+            gap = original[prev_end : t.start]
+            if (
+                any(c in _SEPARATORS for c in gap)
+                or " - " in gap
+                or gap.strip() in ("-", "&")
+                or _AND.search(gap)
+            ):
+                seg += 1
+        out.append(seg)
+        prev_end = max(prev_end or 0, t.end)
+    return out
 
 
 def content(tokens: Iterable[Token]) -> str:
@@ -170,6 +232,8 @@ def compile_taxonomy(tax: Taxonomy) -> Compiled:
         upper_only,
         _PhraseTable(),
         _PhraseTable(),
+        _PhraseTable(),
+        {},
         {},
         [],
         {},
@@ -202,6 +266,15 @@ def compile_taxonomy(tax: Taxonomy) -> Compiled:
                         comp.choices.append(text)
                         comp.choice_entries.append([])
                     comp.choice_entries[idx].append(entry)
+        for written in cat.qualifiers:
+            words, tilde, keyword = written.partition("~")
+            key = comp.phrase_key(words.strip())
+            if not key:
+                continue
+            comp.qualifiers.add(key, (cat.slug, "qualifier", written))
+            comp.qualifier_scope[(cat.slug, written)] = (
+                comp.phrase_key(keyword.strip()) if tilde else None
+            )
         for ident in cat.identifiers:
             if ident.endswith("*"):
                 comp.identifier_prefixes.append((ident[:-1], cat.slug))

@@ -2,17 +2,26 @@
 
 Scores combine like independent signals (noisy-OR): 1 - prod(1 - s/100), so one strong hit gives
 100, two weak hits (40 each) give 64, a weak hit plus a description mention gives more.
+
+`confident` means "safe to approve without reading". Under the rules alone a label is confident
+only when the evidence agrees: a strong, whole-word title hit that is the title's main subject (not
+qualified, not fuzzy) and, for an area, no strong evidence for another area. With a learned layer
+(`Learned`, fitted on staff decisions), the model decides where the rules are weak, and a label the
+rules agree on is confident only when the model's probability clears the threshold at which
+out-of-fold staff decisions were `confident_precision` correct. Every label that is not confident
+carries a one-line `reason`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from .results import AreaSuggestion, CourseInput, Flag, Suggestion, TopicSuggestion
 from .taxonomy import Category, Taxonomy
 
-__all__ = ["Evidence", "build_suggestion", "combine", "split_hours"]
+__all__ = ["Evidence", "Learned", "build_suggestion", "combine", "split_hours"]
 
 Evidence = dict[str, Any]
 _FAR = 10**9
@@ -46,8 +55,102 @@ def _blocked(items: list[Evidence]) -> list[Evidence]:
     return [i for i in items if i["kind"] in ("exclusion", "identifier")]
 
 
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What the learned layer says about one course: probabilities and their evidence."""
+
+    areas: dict[str, float]  # area slug -> probability (sums to 1 over the modelled areas)
+    topics: dict[str, float]  # topic slug -> probability, for the topics it models
+    why: dict[str, str]  # slug -> evidence text ("'tourniquet' appears in 12 approved ...")
+    area_threshold: float | None  # calibrated: confident needs p >= this (None: not calibrated
+    topic_threshold: float | None  # yet, the rules' agreement decides; above 1: never)
+    decides_areas: bool = True  # may rank areas where the rules are unsure
+    decides_topics: bool = True  # may drop topics the rules suggest weakly
+
+
+def _strong_title(items: list[Evidence]) -> list[Evidence]:
+    return [i for i in items if i.get("strong") and i.get("field") == "title"]
+
+
+def _words(items: list[Evidence]) -> str:
+    shown = []
+    for i in items:
+        w = i.get("written") or i.get("phrase") or i.get("identifier") or i.get("topic")
+        if w and f"'{w}'" not in shown:
+            shown.append(f"'{w}'")
+    return ", ".join(shown[:2])
+
+
+def _weak_reason(items: list[Evidence]) -> str:
+    """Why a label without a strong title hit is not confident (one line)."""
+    qualified = [i for i in items if i.get("qualified_by")]
+    if qualified:
+        q = qualified[0]
+        return f"'{q.get('written', q.get('phrase'))}' qualifies '{q['qualified_by']}' here"
+    title = [i for i in items if i.get("field") == "title" and i["kind"] != "exclusion"]
+    if title and all(i["kind"] == "fuzzy" for i in title):
+        return f"only a fuzzy match ({title[0]['text']})"
+    kinds = {i["kind"] for i in items}
+    if kinds <= {"example"} and kinds:
+        return "only similar decided courses point here"
+    if kinds <= {"default"}:
+        return "nothing matched: the taxonomy's fallback area"
+    if "default-area" in kinds and not title:
+        topic = next(i for i in items if i["kind"] == "default-area")
+        return f"only the topic {topic['text'].split(chr(39))[1]!r} suggests this area"
+    if not title:
+        return "no title evidence (description or similar courses only)"
+    return f"only weak evidence ({_words(title)})"
+
+
+def _rival(items: list[Evidence]) -> list[Evidence]:
+    """Title evidence strong enough to contest another area: a strong hit, a course or bill
+    number, or a topic that usually counts in this area."""
+    return [
+        i
+        for i in items
+        if i.get("field") == "title"
+        and (
+            i.get("strong")
+            or i["kind"] in ("identifier", "default-area")
+            # a strong keyword behind a spelling fix ("ethically" ~ "ethical") still competes
+            or (
+                i["kind"] == "fuzzy"
+                and i.get("role") == "strong"
+                and "span" in i
+                and not i.get("qualified_by")
+            )
+        )
+    ]
+
+
+def _area_reason(tax: Taxonomy, slug: str, ev: dict[str, list[Evidence]]) -> str | None:
+    """None when the rules agree on this area, else why not (one line)."""
+    items = ev.get(slug, [])
+    if not _strong_title(items):
+        return _weak_reason(items)
+    rivals = [
+        (a, _rival(ev.get(a.slug, [])))
+        for a in tax.areas
+        if a.slug != slug and _rival(ev.get(a.slug, []))
+    ]
+    if rivals:
+        mine = tax.get(slug)
+        parts = [f"{mine.name} ({_words(_strong_title(items))})"]
+        parts += [f"{a.name} ({_words(hits)})" for a, hits in rivals[:2]]
+        return "two areas have strong evidence: " + ", ".join(parts)
+    return None
+
+
+def _topic_reason(items: list[Evidence]) -> str | None:
+    return None if _strong_title(items) else _weak_reason(items)
+
+
 def build_suggestion(
-    tax: Taxonomy, course: CourseInput, raw: dict[str, list[Evidence]]
+    tax: Taxonomy,
+    course: CourseInput,
+    raw: dict[str, list[Evidence]],
+    learned: Learned | None = None,
 ) -> Suggestion:
     """Rank areas, pick topics, raise flags and split hours for one course."""
     ev = {slug: _blocked(items) for slug, items in raw.items()}
@@ -57,17 +160,62 @@ def build_suggestion(
     for topic in tax.topics:
         items = ev.get(topic.slug, [])
         score = combine(items)
+        reason = _topic_reason(items) if score >= threshold else None
+        prob = learned.topics.get(topic.slug) if learned else None
+        if prob is not None and score >= threshold:
+            if reason is not None and learned.decides_topics:  # weak rules: keep or drop it
+                if prob < 0.5:
+                    continue
+                items = [*items, _learned_item(learned, topic.slug, prob)]
+                reason = f"{reason}; staff decisions make it {prob:.0%} likely"
+            elif reason is None and learned.topic_threshold is not None:
+                if prob < learned.topic_threshold:
+                    reason = _unsure(prob, learned.topic_threshold)
         if score < threshold:
+            if topic.parent and any(i.get("qualified_by") for i in items):
+                # say so on the area: "'Handgun' qualifies 'Defense' here"
+                ev.setdefault(topic.parent, []).extend(
+                    {**i, "score": 0} for i in items if i.get("qualified_by")
+                )
             continue
+        ev[topic.slug] = items
         _imply_area(tax, ev, topic, score, items)
-        confident = any(i.get("strong") for i in items)
         if topic.live_only and course.delivery in NOT_LIVE_MODES:
             flags.append(_not_eligible(topic, items, course.delivery))
             continue
         topics.append(
-            TopicSuggestion(topic.slug, topic.name, score, confident, tuple(_ordered(items)))
+            TopicSuggestion(
+                topic.slug,
+                topic.name,
+                score,
+                reason is None,
+                tuple(_ordered(items)),
+                reason,
+                prob,
+            )
         )
-    return Suggestion(course.title, _rank_areas(tax, course, ev), tuple(topics), tuple(flags))
+    areas = _rank_areas(tax, course, ev, learned)
+    return Suggestion(course.title, areas, tuple(topics), tuple(flags))
+
+
+def _unsure(prob: float, needed: float) -> str:
+    if needed > 1:
+        return (
+            f"the rules agree ({prob:.0%}), but staff decisions overruled such agreement: "
+            "not safe to approve unread yet"
+        )
+    return f"the rules agree, but staff decisions make it only {prob:.0%} sure (needs {needed:.0%})"
+
+
+def _learned_item(learned: Learned, slug: str, prob: float) -> Evidence:
+    return {
+        "kind": "learned",
+        "field": "title",
+        "score": round(100 * prob),
+        "probability": round(prob, 4),
+        "strong": False,
+        "text": learned.why.get(slug) or f"learned from staff decisions ({prob:.0%})",
+    }
 
 
 # Live-only topics (Missouri firearms) need hands-on delivery: online and live-virtual do not count.
@@ -122,10 +270,30 @@ def _ordered(items: list[Evidence]) -> list[Evidence]:
 
 
 def _rank_areas(
-    tax: Taxonomy, course: CourseInput, ev: dict[str, list[Evidence]]
+    tax: Taxonomy,
+    course: CourseInput,
+    ev: dict[str, list[Evidence]],
+    learned: Learned | None = None,
 ) -> tuple[AreaSuggestion, ...]:
     areas = tax.areas
     scores = {a.slug: combine(ev.get(a.slug, [])) for a in areas}
+    rule_top = max(areas, key=lambda a: (scores[a.slug], -a.sort_order)).slug
+    reasons: dict[str, str | None] = {a.slug: _area_reason(tax, a.slug, ev) for a in areas}
+    probs = learned.areas if learned and learned.areas else {}
+    if probs and reasons[rule_top] is not None and learned.decides_areas:
+        # the rules are weak or split: the learned layer decides the ranking
+        for a in areas:
+            if a.slug in probs:
+                p = probs[a.slug]
+                ev.setdefault(a.slug, []).append(_learned_item(learned, a.slug, p))
+                scores[a.slug] = combine(ev[a.slug])
+                reasons[a.slug] = f"learned from staff decisions ({p:.0%} sure)"
+    elif probs:
+        for a in areas:
+            p = probs.get(a.slug)
+            if p is not None and reasons[a.slug] is None and learned.area_threshold is not None:
+                if p < learned.area_threshold:
+                    reasons[a.slug] = _unsure(p, learned.area_threshold)
     fallback = tax.setting("fallback_area")
     if fallback and not any(scores.values()):
         score = int(tax.setting("fallback_score"))
@@ -158,16 +326,15 @@ def _rank_areas(
         int(tax.setting("split_min_score")),
         Decimal(str(tax.setting("hours_step"))),
     )
-    conf_score = int(tax.setting("confident_score"))
-    conf_gap = int(tax.setting("confident_gap"))
     out = []
     for area in ranked:
         others = [a for a in ranked if a.slug != area.slug]
         runner = others[0] if others else None
         gap = scores[area.slug] - (scores[runner.slug] if runner else 0)
-        confident = gap >= conf_gap and (
-            (area.slug in strong and len(strong) == 1) or scores[area.slug] >= conf_score
-        )
+        reason = reasons[area.slug]
+        if reason is None and gap <= 0:
+            reason = f"tied with {runner.name}" if runner else None
+        confident = reason is None
         out.append(
             AreaSuggestion(
                 area.slug,
@@ -178,6 +345,8 @@ def _rank_areas(
                 tuple(_ordered(ev.get(area.slug, []))),
                 runner.slug if runner else None,
                 gap,
+                reason,
+                probs.get(area.slug),
             )
         )
     return tuple(out)

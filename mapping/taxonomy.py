@@ -27,11 +27,16 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "fuzzy_topic_cutoff": 92,  # fuzzy evidence counts for topics only above this
     "token_fix_cutoff": 85,  # spelling fix of one title word against the vocabulary
     "token_fix_min_length": 5,
-    "example_cutoff": 85,  # nearest approved title similarity needed to use it
+    "example_cutoff": 75,  # honest similarity (similarity.py) of the nearest decided course
     "example_weight": 0.95,
     "topic_threshold": 70,  # topics at or above this score are suggested
-    "confident_score": 80,  # margin rule: score at least this ...
-    "confident_gap": 30,  # ... and at least this far ahead of the runner-up
+    # `confident` ("safe to approve without reading"): every rule must agree (a strong, non-fuzzy
+    # title hit; no competing strong evidence for another area; the topic is the main subject),
+    # and once staff decisions train the learned layer, its calibrated probability must clear the
+    # threshold at which out-of-fold decisions were at least this precise.
+    "confident_precision": 0.995,
+    "learn_min_examples": 20,  # fewer staff decisions than this: rules only, no learned layer
+    "learn_weight": 10.0,  # inverse regularisation (C) of the learned layer's logistic regressions
     "split_min_score": 90,  # areas at or above this share the course hours
     "fallback_area": "technical-studies",  # gets fallback_score when nothing else fires
     "fallback_score": 5,
@@ -61,6 +66,7 @@ class Category:
     weak: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
     identifiers: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()  # "words" or "words ~ keyword": the keyword is a modifier
     parent: str | None = None
     default_area: str | None = None
     live_only: bool = False
@@ -77,6 +83,7 @@ class Category:
             "weak": list(self.weak),
             "exclusions": list(self.exclusions),
             "identifiers": list(self.identifiers),
+            "qualifiers": list(self.qualifiers),
             "parent": self.parent,
             "default_area": self.default_area,
             "live_only": self.live_only,
@@ -189,10 +196,20 @@ def _category(raw: Any, index: int) -> Category:
         weak=_strings(raw, "weak", where),
         exclusions=_strings(raw, "exclusions", where),
         identifiers=tuple(i.lower() for i in _strings(raw, "identifiers", where)),
+        qualifiers=_qualifiers(raw, where),
         parent=raw.get("parent") or None,
         default_area=raw.get("default_area") or None,
         live_only=bool(raw.get("live_only", False)),
     )
+
+
+def _qualifiers(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    out = _strings(raw, "qualifiers", where)
+    for q in out:
+        head, _, kw = q.partition("~")
+        if not head.strip() or (_ and not kw.strip()):
+            raise TaxonomyError(f"{where}: qualifier {q!r} must be 'words' or 'words ~ keyword'")
+    return out
 
 
 def _validate(tax: Taxonomy) -> None:

@@ -114,3 +114,45 @@ def test_mapping_imports_no_web_or_database_code() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_suggest_with_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    decisions = tmp_path / "decisions.csv"
+    rows = ["title,area_hours,topics"]
+    rows += [f"Blue Courage Cohort {i},interpersonal-perspectives:2," for i in range(25)]
+    rows += [f"Crash Unit {i},technical-studies:1;legal-studies:0.5," for i in range(25)]
+    decisions.write_text("\n".join(rows) + "\n")
+    courses = tmp_path / "courses.csv"
+    courses.write_text("title\nBlue Courage for Sergeants\n")
+    assert main(["suggest", "--file", str(courses), "--examples", str(decisions), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["areas"][0]["slug"] == "interpersonal-perspectives"
+    assert any(e["kind"] == "learned" for e in d["areas"][0]["evidence"])
+
+
+def test_bad_examples_file_names_the_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("title,area,topics\nEthics,no-such-area,\n")
+    assert main(["suggest", "Ethics", "--examples", str(decisions)]) == 2
+    assert "row 2" in capsys.readouterr().err
+
+
+def test_evaluate_learn_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(GOLD), "--learn", "0.4", "--seeds", "2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert set(d) >= {"without", "with", "gain"}
+    assert d["gain"]["area_top1"] == round(d["with"]["area_top1"] - d["without"]["area_top1"], 4)
+
+
+def test_evaluate_cv_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(GOLD), "--cv", "source", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["cv"] == "source" and d["with"]["n"] == d["without"]["n"]
+
+
+@pytest.mark.parametrize("fraction", ["0", "1", "1.5", "-0.2"])
+def test_evaluate_learn_bad_fraction(fraction: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(GOLD), "--learn", fraction]) == 2
+    assert "fraction" in capsys.readouterr().err

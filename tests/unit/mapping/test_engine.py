@@ -128,9 +128,12 @@ def test_learns_from_an_approved_example(taxonomy: Taxonomy) -> None:
     )
     after = Engine(taxonomy, examples=[example]).suggest(course)
     assert after.top_area == "interpersonal-perspectives"
-    assert "implicit-bias" in after.topic_slugs
+    # a neighbour's topics are not carried over: a topic needs its own words in the title
+    assert after.topic_slugs == []
+    assert not after.areas[0].confident
+    assert after.areas[0].reason == "only similar decided courses point here"
     ev = next(e for e in after.areas[0].evidence if e["kind"] == "example")
-    assert ev["course_id"] == 42 and ev["decision"] == "overridden" and ev["similarity"] >= 85
+    assert ev["course_id"] == 42 and ev["decision"] == "overridden" and ev["similarity"] >= 75
     assert "Blue Courage" in ev["text"]
 
 

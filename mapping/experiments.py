@@ -1,0 +1,146 @@
+"""How much staff decisions help: `evaluate --learn FRACTION` and `evaluate --cv source`.
+
+`learn`: decide a fraction of the gold rows as examples (stratified by `source`, or in teach-me
+order), score the rest with and without those examples, average over seeds. `cv_source`: each
+source's rows are scored by an engine that learned from every other source's rows.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .engine import Engine
+from .evaluate import GoldRow, score
+from .results import Suggestion
+from .taxonomy import Taxonomy
+from .teach import teach_order
+
+__all__ = ["learn", "cv_source", "stratified", "compare"]
+
+_TEACH_ROUNDS = 3  # teach order picks in rounds, refitting on what was decided so far
+
+
+def stratified(rows: Sequence[GoldRow], fraction: float, rng: random.Random) -> list[int]:
+    """Indices of round(fraction * n) rows, each source contributing its share (random rounding)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[r.source].append(i)
+    want = round(fraction * len(rows))
+    chosen: list[int] = []
+    rest: list[tuple[float, list[int]]] = []
+    for members in groups.values():
+        members = members[:]
+        rng.shuffle(members)
+        exact = fraction * len(members)
+        whole = int(exact)
+        chosen += members[:whole]
+        if whole < len(members):
+            rest.append((exact - whole, members[whole:]))
+    # fill up with one more row from sources with the largest remainders (ties at random)
+    rng.shuffle(rest)
+    rest.sort(key=lambda fr: -fr[0])
+    for _frac, members in rest:
+        if len(chosen) >= want:
+            break
+        chosen.append(members[0])
+    return sorted(chosen[:want])
+
+
+def _teach(rows: Sequence[GoldRow], tax: Taxonomy, fraction: float, seed: int) -> list[int]:
+    want = round(fraction * len(rows))
+    chosen: list[int] = []
+    for r in range(_TEACH_ROUNDS):
+        engine = Engine(tax, [rows[i].example() for i in chosen])
+        pool = [i for i in range(len(rows)) if i not in set(chosen)]
+        k = (want - len(chosen)) // (_TEACH_ROUNDS - r)
+        picked = teach_order(engine, [rows[i].course for i in pool], k)
+        chosen += [pool[j] for j in picked]
+    return sorted(chosen)
+
+
+def compare(without: dict[str, Any], with_: dict[str, Any]) -> dict[str, Any]:
+    """with - without for every numeric figure (rounded)."""
+    return {
+        k: round(with_[k] - without[k], 4)
+        for k, v in without.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and k in with_ and k != "seconds"
+    }
+
+
+def _mean(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = [
+        k for k, v in reports[0].items() if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    return {k: round(sum(r[k] for r in reports) / len(reports), 4) for k in keys}
+
+
+def learn(
+    rows: Sequence[GoldRow],
+    tax: Taxonomy,
+    fraction: float,
+    seeds: int = 5,
+    order: str = "random",
+) -> dict[str, Any]:
+    """Figures on the rest with and without the decided fraction, averaged over seeds."""
+    if not 0 < fraction < 1:
+        raise ValueError("--learn needs a fraction between 0 and 1")
+    started = time.perf_counter()
+    plain = Engine(tax)
+    base = plain.suggest_many([r.course for r in rows])
+    without, with_ = [], []
+    for seed in range(seeds):
+        if order == "teach":
+            decided = _teach(rows, tax, fraction, seed)
+        else:
+            decided = stratified(rows, fraction, random.Random(seed))
+        taken = set(decided)
+        rest = [i for i in range(len(rows)) if i not in taken]
+        engine = Engine(tax, [rows[i].example() for i in decided])
+        learned = engine.suggest_many([rows[i].course for i in rest])
+        rest_rows = [rows[i] for i in rest]
+        without.append(score(rest_rows, [base[i] for i in rest], tax).figures)
+        with_.append(score(rest_rows, learned, tax).figures)
+        if order == "teach":
+            break  # the teach order is deterministic: one run is every seed
+    w, lw = _mean(without), _mean(with_)
+    return {
+        "fraction": fraction,
+        "order": order,
+        "seeds": seeds if order != "teach" else 1,
+        "examples": round(fraction * len(rows)),
+        "without": w,
+        "with": lw,
+        "gain": compare(w, lw),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def cv_source(rows: Sequence[GoldRow], tax: Taxonomy) -> dict[str, Any]:
+    """Leave-one-source-out: each source is scored by an engine trained on all other sources."""
+    started = time.perf_counter()
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[r.source].append(i)
+    base = Engine(tax).suggest_many([r.course for r in rows])
+    learned: list[Suggestion | None] = [None] * len(rows)
+    for members in groups.values():
+        inside = set(members)
+        engine = Engine(tax, [r.example() for i, r in enumerate(rows) if i not in inside])
+        for i, s in zip(
+            members, engine.suggest_many([rows[i].course for i in members]), strict=True
+        ):
+            learned[i] = s
+    w = score(rows, base, tax).figures
+    lw = score(rows, [s for s in learned if s is not None], tax).figures
+    return {
+        "cv": "source",
+        "folds": len(groups),
+        "without": w,
+        "with": lw,
+        "gain": compare(w, lw),
+        "seconds": round(time.perf_counter() - started, 2),
+    }

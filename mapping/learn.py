@@ -1,0 +1,298 @@
+"""The learned layer: logistic regressions trained on staff decisions, calibrated out of fold.
+
+Features of a course: the words and word pairs of its normalised title (stemmed, generic words
+dropped, abbreviations expanded; TF-IDF weighted) plus the rule evidence (each category's rule
+score and whether a strong title hit backs it). One multinomial logistic regression predicts the
+area, one binary regression per topic (only for topics with at least `_MIN_PER_CLASS` decided
+courses on each side) predicts the topic. Because the rule evidence is among the features, the
+model learns how far to trust the rules and where staff decide otherwise.
+
+Calibration: the decisions are split into folds; each fold is predicted by a model fitted on the
+others. Among the labels the rules agree on, the lowest probability above which those out-of-fold
+predictions were at least `confident_precision` correct becomes the threshold a label needs to
+be `confident` (`Learned.area_threshold` / `topic_threshold`); None when no such threshold
+exists (then nothing the model touches is confident).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from .results import CourseInput, Example
+from .scoring import Evidence, Learned, _blocked, build_suggestion, combine
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["Learner", "example_area"]
+
+_MIN_PER_CLASS = 3
+_FOLDS = 5
+_MIN_PAIRS = 20  # agreed labels among the decisions needed before the model calibrates them
+_NEVER = 1.01
+
+
+def example_area(example: Example) -> str | None:
+    """The decided main area of an example: the one with the most hours (first on a tie)."""
+    if not example.areas:
+        return None
+    best = max(Decimal(str(v)) for v in example.areas.values())
+    return next(s for s, v in example.areas.items() if Decimal(str(v)) == best)
+
+
+def _grams(keys: Sequence[str]) -> list[str]:
+    return [*keys, *(f"{a} {b}" for a, b in zip(keys, keys[1:], strict=False))]
+
+
+def _identity(doc: list[str]) -> list[str]:
+    return doc
+
+
+class _Models:
+    """One fit: vectoriser, area model and topic models."""
+
+    def __init__(
+        self,
+        docs: list[list[str]],
+        rules: np.ndarray,
+        areas: list[str | None],
+        topics: list[frozenset[str]],
+        topic_slugs: Sequence[str],
+        c: float,
+    ) -> None:
+        self.vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
+        text = self.vectorizer.fit_transform(docs)
+        self.n_text = text.shape[1]
+        x = sparse.hstack([text, sparse.csr_matrix(rules)]).tocsr()
+        labelled = [i for i, a in enumerate(areas) if a is not None]
+        self.area_model: LogisticRegression | None = None
+        if len({areas[i] for i in labelled}) >= 2:
+            self.area_model = LogisticRegression(C=c, max_iter=2000)
+            self.area_model.fit(x[labelled], [areas[i] for i in labelled])
+        self.topic_models: dict[str, LogisticRegression] = {}
+        n = len(docs)
+        for slug in topic_slugs:
+            y = np.array([slug in t for t in topics])
+            if y.sum() >= _MIN_PER_CLASS and n - y.sum() >= _MIN_PER_CLASS:
+                model = LogisticRegression(C=c, max_iter=2000)
+                model.fit(x, y)
+                self.topic_models[slug] = model
+        present = (text > 0).astype(np.float64).tocsc()
+        self.df: dict[str, np.ndarray] = {}  # label -> how many decided courses have each n-gram
+        for label in {a for a in areas if a} | set(self.topic_models):
+            rows = [i for i in range(n) if areas[i] == label or label in topics[i]]
+            self.df[label] = np.asarray(present[rows].sum(axis=0)).ravel()
+
+    def matrix(self, docs: list[list[str]], rules: np.ndarray) -> sparse.csr_matrix:
+        return sparse.hstack([self.vectorizer.transform(docs), sparse.csr_matrix(rules)]).tocsr()
+
+    def probabilities(
+        self, x: sparse.csr_matrix
+    ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+        n = x.shape[0]
+        areas: list[dict[str, float]] = [{} for _ in range(n)]
+        if self.area_model is not None:
+            probs = self.area_model.predict_proba(x)
+            classes = list(self.area_model.classes_)
+            for i in range(n):
+                areas[i] = {c: float(p) for c, p in zip(classes, probs[i], strict=True)}
+        topics: list[dict[str, float]] = [{} for _ in range(n)]
+        for slug, model in self.topic_models.items():
+            col = list(model.classes_).index(True)
+            p = model.predict_proba(x)[:, col]
+            for i in range(n):
+                topics[i][slug] = float(p[i])
+        return areas, topics
+
+
+def _threshold(pairs: list[tuple[float, bool]], target: float) -> float | None:
+    """Lowest probability above which the pairs (p, correct) are at least `target` correct.
+
+    None when there are fewer than `_MIN_PAIRS` pairs (too few decisions to calibrate: the rules'
+    agreement decides alone); above 1 when no threshold reaches the target (nothing is confident).
+    """
+    if len(pairs) < _MIN_PAIRS:
+        return None
+    pairs = sorted(pairs, key=lambda pc: -pc[0])
+    best = _NEVER
+    right = 0
+    for k, (p, ok) in enumerate(pairs, start=1):
+        right += ok
+        nxt = pairs[k][0] if k < len(pairs) else None
+        if nxt is not None and nxt == p:
+            continue  # a threshold cannot split equal probabilities
+        if right / k >= target:
+            best = p
+    return best
+
+
+class Learner:
+    """The fitted learned layer of an Engine (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        models: _Models,
+        n: int,
+        area_threshold: float | None,
+        topic_threshold: float | None,
+        decides_areas: bool,
+        decides_topics: bool,
+    ) -> None:
+        self.taxonomy = engine.taxonomy
+        self.models = models
+        self.n = n
+        self.area_threshold = area_threshold
+        self.topic_threshold = topic_threshold
+        self.decides_areas = decides_areas  # out of fold it beat the rules where they were unsure
+        self.decides_topics = decides_topics
+        self._vocab = models.vectorizer.get_feature_names_out()
+
+    # -- features ---------------------------------------------------------------------------
+
+    @staticmethod
+    def rule_matrix(engine: Engine, evidence: Sequence[dict[str, list[Evidence]]]) -> np.ndarray:
+        """Per course: each category's rule score (0-1) and whether a strong title hit backs it."""
+        cats = engine.taxonomy.categories
+        out = np.zeros((len(evidence), 2 * len(cats)))
+        for r, ev in enumerate(evidence):
+            for c, cat in enumerate(cats):
+                items = _blocked(ev.get(cat.slug, []))
+                out[r, 2 * c] = combine(items) / 100
+                out[r, 2 * c + 1] = float(
+                    any(i.get("strong") and i.get("field") == "title" for i in items)
+                )
+        return out
+
+    @classmethod
+    def fit(
+        cls, engine: Engine, examples: Sequence[Example], keys: Sequence[Sequence[str]]
+    ) -> Learner | None:
+        """Fit on staff decisions; None when they do not hold two different areas."""
+        tax = engine.taxonomy
+        courses = [CourseInput(e.title) for e in examples]
+        distinct, evidence, _k = engine.rule_pass(courses)
+        by_course = dict(zip(distinct, evidence, strict=True))
+        ev = [by_course[c] for c in courses]
+        rules = cls.rule_matrix(engine, ev)
+        docs = [_grams(k) for k in keys]
+        areas = [example_area(e) for e in examples]
+        topics = [frozenset(e.topics) for e in examples]
+        topic_slugs = [t.slug for t in tax.topics]
+        c = float(tax.setting("learn_weight"))
+        if len({a for a in areas if a}) < 2:
+            return None
+        models = _Models(docs, rules, areas, topics, topic_slugs, c)
+        plain = [build_suggestion(tax, course, e) for course, e in zip(courses, ev, strict=True)]
+        area_pairs: list[tuple[float, bool]] = []
+        topic_pairs: list[tuple[float, bool]] = []
+        # on the decisions the rules were unsure of: right with the rules alone, right with the
+        # model deciding (out of fold); the model may decide such courses only where it did better
+        weak = {"rules": 0, "model": 0, "topics_rules": 0, "topics_model": 0}
+        n = len(examples)
+        folds = min(_FOLDS, n)
+        order = np.random.default_rng(0).permutation(n)
+        for f in range(folds):
+            test = sorted(order[f::folds].tolist())
+            train = sorted(set(range(n)) - set(test))
+            sub = _Models(
+                [docs[i] for i in train],
+                rules[train],
+                [areas[i] for i in train],
+                [topics[i] for i in train],
+                topic_slugs,
+                c,
+            )
+            pa, pt = sub.probabilities(sub.matrix([docs[i] for i in test], rules[test]))
+            for j, i in enumerate(test):
+                top = plain[i].areas[0]
+                if top.confident and top.slug in pa[j]:
+                    area_pairs.append((pa[j][top.slug], top.slug == areas[i]))
+                for t in plain[i].topics:
+                    if t.confident and t.slug in pt[j]:
+                        topic_pairs.append((pt[j][t.slug], t.slug in topics[i]))
+                view = Learned(pa[j], pt[j], {}, None, None, True, True)
+                learned = build_suggestion(tax, courses[i], ev[i], view)
+                if not top.confident:
+                    weak["rules"] += top.slug == areas[i]
+                    weak["model"] += learned.top_area == areas[i]
+                if any(not t.confident for t in plain[i].topics):
+                    weak["topics_rules"] += set(plain[i].topic_slugs) == topics[i]
+                    weak["topics_model"] += set(learned.topic_slugs) == topics[i]
+        target = float(tax.setting("confident_precision"))
+        return cls(
+            engine,
+            models,
+            n,
+            _threshold(area_pairs, target),
+            _threshold(topic_pairs, target),
+            weak["model"] > weak["rules"],
+            weak["topics_model"] > weak["topics_rules"],
+        )
+
+    # -- prediction -------------------------------------------------------------------------
+
+    def predict(
+        self,
+        engine: Engine,
+        keys: Sequence[Sequence[str]],
+        evidence: Sequence[dict[str, list[Evidence]]],
+    ) -> list[Learned]:
+        """The learned view of each course (probabilities, evidence texts, thresholds)."""
+        if not keys:
+            return []
+        docs = [_grams(k) for k in keys]
+        x = self.models.matrix(docs, self.rule_matrix(engine, evidence))
+        areas, topics = self.models.probabilities(x)
+        out = []
+        for r in range(len(docs)):
+            why = self._why(x, r, areas[r], topics[r])
+            out.append(
+                Learned(
+                    areas[r],
+                    topics[r],
+                    why,
+                    self.area_threshold,
+                    self.topic_threshold,
+                    self.decides_areas,
+                    self.decides_topics,
+                )
+            )
+        return out
+
+    def _why(
+        self, x: sparse.csr_matrix, r: int, areas: dict[str, float], topics: dict[str, float]
+    ) -> dict[str, str]:
+        m = self.models
+        start, end = x.indptr[r], x.indptr[r + 1]
+        cols = [j for j in x.indices[start:end] if j < m.n_text]
+        vals = {j: v for j, v in zip(x.indices[start:end], x.data[start:end], strict=True)}
+        out: dict[str, str] = {}
+        wanted: list[tuple[str, Any, int]] = []
+        if areas and m.area_model is not None:
+            top = max(areas, key=areas.get)  # type: ignore[arg-type]
+            wanted.append((top, m.area_model, list(m.area_model.classes_).index(top)))
+        for slug, p in topics.items():
+            if p >= 0.5:
+                model = m.topic_models[slug]
+                wanted.append((slug, model, list(model.classes_).index(True)))
+        for slug, model, k in wanted:
+            coef = model.coef_[k] if model.coef_.shape[0] > 1 else model.coef_[0] * (1 if k else -1)
+            best = max(cols, key=lambda j: coef[j] * vals[j], default=None)
+            name = self.taxonomy.get(slug).name
+            if best is not None and coef[best] > 0 and slug in m.df:
+                count = int(m.df[slug][best])
+                out[slug] = (
+                    f"'{self._vocab[best]}' appears in {count} decided {name} course"
+                    f"{'s' if count != 1 else ''} (learned from {self.n} staff decisions)"
+                )
+            else:
+                out[slug] = f"learned from {self.n} staff decisions"
+        return out
