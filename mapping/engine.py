@@ -17,7 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from .fuzzy import best_per_group
-from .normalise import STOPWORDS, Normalised, normalise
+from .normalise import STOPWORDS, Normalised, Token, normalise
 from .results import CourseInput, Example, Suggestion
 from .rules import Compiled, compile_taxonomy, content, segments
 from .scoring import Evidence, Learned, build_suggestion
@@ -25,6 +25,12 @@ from .similarity import SimilarityIndex, content_keys
 from .taxonomy import Taxonomy
 
 __all__ = ["Engine"]
+
+
+def _keys(tokens: Sequence[Token]) -> list[str]:
+    """Content keys; an expanded abbreviation counts as the one word it was ("DUI", not the four
+    words of "driving under the influence"), so it does not outweigh the rest of the title."""
+    return content_keys(t.abbr.lower() if t.abbr else t.key for t in tokens)
 
 
 class Engine:
@@ -57,7 +63,7 @@ class Engine:
         """Content keys of titles as the similarity and the learned layer see them."""
         norms = [normalise(t or "") for t in titles]
         fixes = self._spelling_fixes(norms)
-        return [content_keys(t.key for t in self.compiled.prepare(n, fixes)) for n in norms]
+        return [_keys(self.compiled.prepare(n, fixes)) for n in norms]
 
     def setting(self, name: str) -> Any:
         """A taxonomy setting or its default."""
@@ -99,7 +105,7 @@ class Engine:
                 if value:
                     self._field_evidence(evidence, field, value)
             evidence_list.append(evidence)
-        keys = [content_keys(t.key for t in toks) for toks in prepared]
+        keys = [_keys(toks) for toks in prepared]
         return distinct, evidence_list, keys
 
     def _suggest(self, courses: Sequence[CourseInput], *, learned: bool = True) -> list[Suggestion]:

@@ -12,7 +12,7 @@ from catalog.db import Base
 from catalog.models.types import HoursType
 
 CATEGORY_KINDS = ("area", "topic")
-KEYWORD_WEIGHTS = ("strong", "weak", "exclusion", "identifier")
+KEYWORD_WEIGHTS = ("strong", "weak", "exclusion", "identifier", "qualifier")
 
 
 class Jurisdiction(Base):
@@ -70,7 +70,8 @@ class Category(Base):
 
 
 class Keyword(Base):
-    """A phrase of a category: strong (decides), weak (adds), exclusion (blocks) or identifier."""
+    """A phrase of a category: strong (decides), weak (adds), exclusion (blocks), identifier, or
+    qualifier (a word that makes the category's keyword a modifier of another subject)."""
 
     __tablename__ = "keywords"
     __table_args__ = (UniqueConstraint("category_id", "weight", "phrase"),)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from flask import request
 from markupsafe import Markup, escape
-from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,10 +14,10 @@ from catalog.extensions import db
 from catalog.models import AuditEntry, Course, CourseCategory
 from catalog.services.courses import course_categories
 from catalog.services.reviewing import decisions
-from catalog.services.suggesting import categories_by_slug, suggested_labels
+from catalog.services.suggesting import categories_by_slug, similar_decided, suggested_labels
 
 SIMILAR_LIMIT = 5
-SIMILAR_CUTOFF = 60
+SIMILAR_CUTOFF = 35  # honest similarity (0-100): about a third of the weighted words shared
 
 
 def highlight_title(title: str, suggestion: dict) -> Markup:
@@ -57,26 +56,19 @@ def highlight_title(title: str, suggestion: dict) -> Markup:
 
 
 def similar_approved(course: Course, limit: int = SIMILAR_LIMIT) -> list[dict]:
-    """The approved courses whose titles are closest to this one, with their decisions."""
-    rows = db.session.execute(
-        select(Course.id, Course.title).where(
-            Course.status == "approved",
-            Course.id != course.id,
-            Course.jurisdiction_id == course.jurisdiction_id,
-        )
-    ).all()
-    if not rows:
-        return []
-    titles = {cid: title for cid, title in rows}
-    matches = process.extract(
+    """The approved courses whose titles are closest to this one (honest similarity: rare words
+    weigh more, one shared short word is no match), with their decisions."""
+    matches = similar_decided(
+        db.session,
+        course.jurisdiction,
         course.title,
-        titles,
-        scorer=fuzz.token_set_ratio,
-        processor=utils.default_process,
+        exclude_id=course.id,
         limit=limit,
-        score_cutoff=SIMILAR_CUTOFF,
+        cutoff=SIMILAR_CUTOFF,
     )
-    ids = [key for _, _, key in matches]
+    if not matches:
+        return []
+    ids = [key for _, key in matches]
     loaded = {
         c.id: c
         for c in db.session.scalars(
@@ -89,8 +81,10 @@ def similar_approved(course: Course, limit: int = SIMILAR_LIMIT) -> list[dict]:
         )
     }
     result = []
-    for _, score, key in matches:
-        other = loaded[key]
+    for score, key in matches:
+        other = loaded.get(key)
+        if other is None:
+            continue
         areas, topics = course_categories(other, "decided")
         result.append({"course": other, "score": round(score), "areas": areas, "topics": topics})
     return result

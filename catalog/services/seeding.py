@@ -142,6 +142,7 @@ def seed_taxonomy(session, path: Path, report: SeedReport) -> Jurisdiction:
             ("weak", "weak"),
             ("exclusion", "exclusions"),
             ("identifier", "identifiers"),
+            ("qualifier", "qualifiers"),
         ):
             for phrase in dict.fromkeys(spec.get(key, [])):
                 category.keywords.append(Keyword(weight=weight, phrase=phrase))

@@ -65,6 +65,7 @@ def taxonomy_dict(session, jurisdiction: Jurisdiction) -> dict:
                 "weak": c.phrases("weak"),
                 "exclusions": c.phrases("exclusion"),
                 "identifiers": c.phrases("identifier"),
+                "qualifiers": c.phrases("qualifier"),
                 "parent": c.parent.slug if c.parent else None,
                 "default_area": c.default_area_slug,
                 "live_only": c.live_only,
@@ -127,6 +128,29 @@ def get_engine(session, jurisdiction: Jurisdiction, *, with_examples: bool = Tru
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return engine
+
+
+def similar_decided(
+    session,
+    jurisdiction: Jurisdiction,
+    title: str,
+    *,
+    exclude_id: int | None,
+    limit: int,
+    cutoff: int,
+) -> list[tuple[int, int]]:
+    """(score 0-100, course id) of the approved courses most like this title, best first.
+
+    The score is the engine's honest similarity (rare words weigh more, one shared short word is
+    not a match), over the same decided courses the engine learns from (its cached index).
+    """
+    engine = get_engine(session, jurisdiction)
+    found = engine.similar([title], k=limit + 1)[0]
+    return [
+        (score, ex.course_id)
+        for score, ex in found
+        if score >= cutoff and ex.course_id is not None and ex.course_id != exclude_id
+    ][:limit]
 
 
 def course_input(fields) -> CourseInput:

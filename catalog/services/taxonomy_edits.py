@@ -33,6 +33,7 @@ WEIGHT_KEYS = {
     "weak": "weak",
     "exclusion": "exclusions",
     "identifier": "identifiers",
+    "qualifier": "qualifiers",
 }
 RESUGGEST_BATCH = 500
 
