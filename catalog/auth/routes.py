@@ -21,6 +21,10 @@ def home_for(user) -> str:
     return url_for("public.index")
 
 
+# Session keys that survive sign-in (catalog/review/expired.py DRAFT_KEY).
+KEPT_ACROSS_SIGN_IN = ("review_draft",)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -55,8 +59,11 @@ def login():
         db.session.commit()
         target = form.next.data
         # A fresh session (and so a fresh CSRF token) for the signed-in user: nothing from
-        # before sign-in, fixed by someone else, survives it.
+        # before sign-in, fixed by someone else, survives it -- except the text a reviewer typed
+        # before the session expired, which only ever refills that reviewer's own form fields.
+        kept = {key: session[key] for key in KEPT_ACROSS_SIGN_IN if key in session}
         session.clear()
+        session.update(kept)
         login_user(user)
         response = redirect(target if is_safe_next(target) else home_for(user))
         remember_device(response, email)
