@@ -59,3 +59,37 @@
   [title, hours, delivery].forEach(function (f) { if (f) { f.addEventListener("input", later); f.addEventListener("change", later); } });
   if (title.value) { ask(); }
 })();
+// On an approved course, say before saving when the change will take it off the public list.
+(function () {
+  "use strict";
+  var rule = document.getElementById("approved-edit-rule");
+  var form = document.getElementById("course-form");
+  if (!rule || !form) { return; }
+  var warning = document.getElementById("approved-edit-warning");
+  var watched = { title: "title", hours: "hours", delivery: "delivery" };
+
+  function same(name, value) {
+    var was = rule.getAttribute("data-" + name) || "";
+    if (name === "hours") { return parseFloat(value) === parseFloat(was); }
+    if (name === "title") { return value.trim() === was; }
+    return value === was;
+  }
+
+  function check() {
+    var changed = [];
+    Object.keys(watched).forEach(function (name) {
+      var field = form.querySelector("[name=" + name + "]");
+      if (field && !same(name, field.value)) { changed.push(watched[name]); }
+    });
+    if (changed.length) {
+      warning.textContent = "You changed the " + changed.join(" and ") + ": saving takes this course off the public list until POST approves it again.";
+    } else {
+      warning.textContent = "";
+    }
+  }
+  Object.keys(watched).forEach(function (name) {
+    var field = form.querySelector("[name=" + name + "]");
+    if (field) { field.addEventListener("input", check); field.addEventListener("change", check); }
+  });
+  check();
+})();

@@ -141,6 +141,11 @@ class Course(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
+    # A provider's change to an approved course that waits for review while the approved version
+    # stays published (services/revisions.py); revision_at is set while it waits.
+    revision: Mapped[dict | None] = mapped_column(JSON, default=None)
+    revision_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None, index=True)
+
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -38,7 +38,7 @@ from catalog.provider.presenting import (
     suggestion_view,
 )
 from catalog.security import late_write_lock
-from catalog.services import provider_courses
+from catalog.services import provider_courses, revisions
 from catalog.services.errors import Invalid
 from catalog.services.imports import submissions
 from catalog.services.imports.files import FIELD_LABELS, FIELDS, read_table
@@ -381,9 +381,15 @@ def confirm(catalog_id: int):
         flash(exc.message, "error")
         return redirect(url_for("provider.preview", catalog_id=catalog_id, show="errors"))
     db.session.commit()
+    kept = summary.get("kept_published", 0)
     flash(
         f"Imported: {summary['created']} new, {summary['updated']} changed (sent to review), "
-        f"{summary['unchanged']} unchanged.",
+        f"{summary['unchanged']} unchanged."
+        + (
+            f" {kept} approved course(s) stay published while POST reviews the change."
+            if kept
+            else ""
+        ),
         "success",
     )
     return redirect(url_for("provider.preview", catalog_id=catalog.id))
@@ -415,9 +421,10 @@ def _course_form_for(course: Course | None):
         form.provider_code.data = course.provider_code or ""
         form.hours.data = format(course.hours.normalize(), "f")
         form.delivery.data = course.delivery
-        form.description.data = course.description
-        form.objectives.data = course.objectives
-        form.url.data = course.url
+        submitted = revisions.submitted_fields(course)  # a waiting change, else the course's
+        form.description.data = submitted["description"]
+        form.objectives.data = submitted["objectives"]
+        form.url.data = submitted["url"]
         proposed = [c for c in course.categories if c.source == "proposed"]
         form.topics.data = [c.category.slug for c in proposed if c.category.kind != "area"]
         for c in proposed:
@@ -465,7 +472,15 @@ def _course_page(course: Course | None):
                 "changed": "Changes saved; the course goes back to POST for review.",
                 "unchanged": "Nothing changed.",
             }
-            flash(messages[change], "success" if change != "unchanged" else "info")
+            message = messages[change]
+            if change == "changed" and revisions.waiting(saved):
+                message = (
+                    "Change saved: it waits for POST review, and the approved version stays "
+                    "on the public list meanwhile."
+                )
+            elif change == "changed" and saved.status == "approved":
+                message = "Saved. The approved version stays published; nothing waits for review."
+            flash(message, "success" if change != "unchanged" else "info")
             return redirect(url_for("provider.edit_course", course_id=saved.id))
     suggestion = course_suggestion_view(course) if course is not None else None
     decision = provider_courses.decisions_for(db.session, [course])[course.id] if course else None

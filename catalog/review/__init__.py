@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from catalog.review import routes  # noqa: E402,F401
+from catalog.review import revision_views, routes  # noqa: E402,F401

@@ -47,6 +47,7 @@ EXPORT_HEADER = [
     "control_number",
     "decided_at",
     "url",
+    "change_waiting_for_review",
 ]
 
 
@@ -76,6 +77,7 @@ class Decision:
     topics: list[Label] = field(default_factory=list)
     proposed_areas: list[Label] = field(default_factory=list)
     proposed_topics: list[Label] = field(default_factory=list)
+    revision_waiting: bool = False  # a change to the approved course waits for review
 
     @property
     def label(self) -> str:
@@ -149,6 +151,7 @@ def decisions_for(session, courses: list[Course]) -> dict[int, Decision]:
             topics=_labels(course, "decided", False) if course.status == "approved" else [],
             proposed_areas=_labels(course, "proposed", True),
             proposed_topics=_labels(course, "proposed", False),
+            revision_waiting=course.revision_at is not None,
         )
     return out
 
@@ -197,6 +200,7 @@ def export_rows(session, provider):
                 d.control_number,
                 d.decided_at.strftime("%Y-%m-%d %H:%M") if d.decided_at else "",
                 course.url,
+                "yes" if d.revision_waiting else "",
             ]
 
 

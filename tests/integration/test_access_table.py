@@ -130,6 +130,7 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/review/<int:course_id>", "GET"): ("/review/{a_pending}", STAFF),
     ("/review/<int:course_id>", "POST"): ("/review/{a_pending}", STAFF),
     ("/review/bulk-approve", "POST"): ("/review/bulk-approve", STAFF),
+    ("/review/<int:course_id>/revision", "POST"): ("/review/{a_approved}/revision", STAFF),
     ("/review/audit", "GET"): ("/review/audit", STAFF),
     ("/review/audit.csv", "GET"): ("/review/audit.csv", STAFF),
     ("/review/dashboard", "GET"): ("/review/dashboard", STAFF),

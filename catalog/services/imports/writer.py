@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 
 from catalog.models import AuditEntry, Course, CourseCategory
 from catalog.models.types import utcnow
-from catalog.services import audit
+from catalog.services import audit, revisions
 from catalog.services.courses import (
     content_hash,
+    course_categories,
     normalise_title,
     set_course_categories,
     snapshot,
@@ -200,9 +201,20 @@ def _insert_new(
     _insert_many(session, AuditEntry, entries)
 
 
+def _proposal_same(course: Course, values: dict) -> bool:
+    """No new proposal in the row (absent means keep), or the same as the course's."""
+    if not (values.get("area_hours") or values.get("topics")):
+        return True
+    areas, topics = course_categories(course, "proposed")
+    wanted = {s: Decimal(h) for s, h in values.get("area_hours", {}).items()}
+    return wanted == areas and sorted(values.get("topics", [])) == topics
+
+
 def _update_changed(
     session, rows: list[PreparedRow], ctx: Context, *, catalog_id, user, actor, now
-) -> None:
+) -> int:
+    """Apply changed rows; returns how many approved courses keep their published version while
+    the change waits for review (see services/revisions.py)."""
     courses = {
         c.id: c
         for c in session.scalars(
@@ -212,15 +224,30 @@ def _update_changed(
         )
     }
     categories = ctx.categories
+    held = 0
     for row in rows:
         course = courses[row.course_id]
+        fields = course_fields(row.values)
+        if revisions.can_wait(course, fields, _proposal_same(course, row.values)):
+            revisions.hold(
+                session,
+                course,
+                fields,
+                row.suggestion,
+                user=user,
+                actor=actor,
+                catalog_id=catalog_id,
+                now=now,
+            )
+            held += 1
+            continue
+        course.revision, course.revision_at = None, None  # the whole course goes to review
         before = {
             **snapshot(course),
             "title": course.title,
             "hours": format(course.hours.normalize(), "f"),
             "delivery": course.delivery,
         }
-        fields = course_fields(row.values)
         for name, value in fields.items():
             setattr(course, name, value)
         course.normalised_title = normalise_title(fields["title"])
@@ -252,6 +279,7 @@ def _update_changed(
             note=f"Changed by catalog row {row.row_number}; sent back to review",
         )
     session.flush()
+    return held
 
 
 def write_rows(
@@ -288,9 +316,12 @@ def write_rows(
         )
         if progress:
             progress(len(chunk))
+    held = 0
     for start in range(0, len(changed), WRITE_CHUNK):
         chunk = changed[start : start + WRITE_CHUNK]
-        _update_changed(session, chunk, ctx, catalog_id=catalog_id, user=user, actor=actor, now=now)
+        held += _update_changed(
+            session, chunk, ctx, catalog_id=catalog_id, user=user, actor=actor, now=now
+        )
         if progress:
             progress(len(chunk))
     session.flush()
@@ -299,4 +330,5 @@ def write_rows(
         "created": len(new),
         "updated": len(changed),
         "unchanged": sum(1 for r in rows if r.change == "unchanged"),
+        "kept_published": held,
     }

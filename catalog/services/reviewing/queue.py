@@ -23,7 +23,9 @@ SORTS = {
     "provider": "Provider",
     "newest": "Newest first",
 }
-STATUSES = (*COURSE_STATUSES, "all")
+# "changes": approved courses whose provider changed the text; the approved version stays
+# published while the change waits (services/revisions.py).
+STATUSES = (*COURSE_STATUSES, "changes", "all")
 PER_PAGE = 25
 MAX_PER_PAGE = 100
 FILTER_KEYS = ("q", "provider", "catalog", "area", "topic", "band", "status", "sort", "per_page")
@@ -173,7 +175,9 @@ class QueueQuery:
         if self.band and without != "band":
             _, low, high = BANDS[self.band]
             conds.append(Course.suggestion_score.between(low, high))
-        if self.status != "all" and without != "status":
+        if self.status == "changes" and without != "status":
+            conds.append(Course.revision_at.is_not(None))
+        elif self.status != "all" and without != "status":
             conds.append(Course.status == self.status)
         return conds
 
@@ -282,12 +286,24 @@ class QueueQuery:
             for s in COURSE_STATUSES
         ] + [
             {
+                "value": "changes",
+                "label": "Changes to approved",
+                "count": session.scalar(
+                    select(func.count(Course.id)).where(
+                        *self.conditions("status"), Course.revision_at.is_not(None)
+                    )
+                )
+                or 0,
+                "selected": self.status == "changes",
+                "url": self.url(status="changes", page=None),
+            },
+            {
                 "value": "all",
                 "label": "All",
                 "count": sum(counts.values()),
                 "selected": self.status == "all",
                 "url": self.url(status="all"),
-            }
+            },
         ]
         return facets
 
