@@ -36,7 +36,11 @@ def _keys(tokens: Sequence[Token]) -> list[str]:
 class Engine:
     """Suggests areas (with an hour split) and topics for courses, with evidence."""
 
-    def __init__(self, taxonomy: Taxonomy, examples: Iterable[Example] = ()) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy, examples: Iterable[Example] = (), *, learner: Any = None
+    ) -> None:
+        """`learner`: a Learner fitted earlier on (most of) these decisions and this taxonomy,
+        reused instead of fitting again (the app refits only when the decisions grew enough)."""
         self.taxonomy = taxonomy
         self.compiled: Compiled = compile_taxonomy(taxonomy)
         self.examples: tuple[Example, ...] = tuple(examples)
@@ -54,7 +58,9 @@ class Engine:
             keys = self.keys([e.title for e in self.examples])
             self._example_keys = keys
             self._similar = SimilarityIndex(keys, extra=[c.split() for c in comp.choices])
-            if len(self.examples) >= int(self.setting("learn_min_examples")):
+            if learner is not None:
+                self.learner = learner
+            elif len(self.examples) >= int(self.setting("learn_min_examples")):
                 from .learn import Learner
 
                 self.learner = Learner.fit(self, self.examples, keys)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .results import CourseInput
 
-__all__ = ["uncertainty", "usefulness", "teach_order"]
+__all__ = ["rank", "stored_uncertainty", "teach_order", "uncertainty", "usefulness"]
 
 
 def uncertainty(s: Suggestion) -> float:
@@ -65,11 +65,28 @@ def usefulness(engine: Engine, courses: Sequence[CourseInput]) -> list[float]:
 
 def teach_order(engine: Engine, courses: Sequence[CourseInput], k: int) -> list[int]:
     """Indices of the k courses to decide first, most useful first (greedy, see docstring)."""
-    n = len(courses)
+    if not courses or k <= 0:
+        return []
+    u = [uncertainty(s) for s in engine.suggest_many(courses)]
+    return rank(engine, [c.title for c in courses], u, k)
+
+
+def stored_uncertainty(score: int | None, confident: bool | None) -> float:
+    """Uncertainty from what an app stores per course: the headline score and confident flag."""
+    if confident:
+        return 0.05
+    return 1.0 - 0.5 * min(max(score or 0, 0), 100) / 100
+
+
+def rank(
+    engine: Engine, titles: Sequence[str], uncertainties: Sequence[float], k: int
+) -> list[int]:
+    """The k most useful of these titles to decide next, given their uncertainties (greedy)."""
+    n = len(titles)
     if not n or k <= 0:
         return []
-    u = np.array([uncertainty(s) for s in engine.suggest_many(courses)])
-    sim = _similarities(engine, [c.title for c in courses])
+    u = np.array(uncertainties, dtype=float)
+    sim = _similarities(engine, titles)
     chosen: list[int] = []
     free = np.ones(n, dtype=bool)
     for _ in range(min(k, n)):

@@ -44,7 +44,9 @@ def queue():
     """Courses waiting for a decision, filtered and sorted, with counts per filter."""
     jurisdiction, categories = _categories()
     q = QueueQuery.from_args(request.args, categories)
-    pagination = db.paginate(q.select(), page=q.page, per_page=q.per_page, error_out=False)
+    pagination = db.paginate(
+        q.select(db.session, jurisdiction), page=q.page, per_page=q.per_page, error_out=False
+    )
     facets = q.facets(db.session)
     rows = []
     for course in pagination.items:

@@ -25,6 +25,13 @@ from mapping import CourseInput, Engine, Example, Taxonomy
 _CACHE: OrderedDict[str, Engine] = OrderedDict()
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
+# The learned layer (fitted on the decisions) per taxonomy version: (decisions it saw, learner).
+# A new decision gives a new engine at once (its similar-course evidence is current), but the
+# model is refitted only when the decisions grew by REFIT_MIN or REFIT_SHARE since its fit, or
+# shrank: fitting and calibrating thousands of decisions takes seconds, not a request's budget.
+_LEARNERS: dict[str, tuple[int, object]] = {}
+REFIT_MIN = 10
+REFIT_SHARE = 0.1
 
 
 # Key of Jurisdiction.settings holding the pages' wording (short name, CE term ...), not an engine
@@ -122,8 +129,19 @@ def get_engine(session, jurisdiction: Jurisdiction, *, with_examples: bool = Tru
             _CACHE.move_to_end(key)
             return engine
     examples = load_examples(session, jurisdiction) if with_examples else []
-    engine = Engine(Taxonomy.from_dict(tax), examples=examples)
+    tax_key = f"{session.get_bind().url}|{jurisdiction.id}|{key.split('|', 1)[0]}"
+    learner = None
     with _LOCK:
+        seen, fitted = _LEARNERS.get(tax_key, (0, None))
+    n = len(examples)
+    if fitted is not None and seen <= n < seen + max(REFIT_MIN, seen * REFIT_SHARE):
+        learner = fitted
+    engine = Engine(Taxonomy.from_dict(tax), examples=examples, learner=learner)
+    with _LOCK:
+        if with_examples and learner is None:
+            _LEARNERS[tax_key] = (n, engine.learner)
+            while len(_LEARNERS) > _CACHE_SIZE:
+                _LEARNERS.pop(next(iter(_LEARNERS)))
         _CACHE[key] = engine
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)

@@ -4,12 +4,15 @@ kept current from staff decisions (rebuilt when the decisions change, cached oth
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import Category
 from catalog.services.reviewing import decisions
 from catalog.services.suggesting import get_engine, load_examples, taxonomy_dict
+from catalog.services.taxonomy_edits import resuggest_pending
 from mapping import CourseInput
 
 
@@ -84,3 +87,46 @@ def test_learned_layer_follows_the_decisions(app, users, make_pending_course, ta
     decisions.decide(db.session, c, "approve", c.version, staff)
     db.session.commit()
     assert get_engine(db.session, taxonomy) is not engine  # a new decision: a new version
+
+
+def test_teach_me_order_decides_what_improves_the_rest(client, login, users, make_pending_course):
+    staff = users["staff"]
+    a = users["providers"][0]
+    for title in ("Zebra Seminar Alpha", "Quokka Lecture", "Report Writing", "Crash Investigation"):
+        make_pending_course(a, title)
+    blue = [make_pending_course(a, f"Blue Courage Module {i}") for i in range(1, 6)]
+    login(staff)
+
+    def order(sort: str) -> list[str]:
+        html = client.get(f"/review/?sort={sort}").get_data(as_text=True)
+        return re.findall(r'<a href="/review/\d+">([^<]+)</a>', html)
+
+    assert order("unsure")[0] == "Zebra Seminar Alpha"  # unsure first: a lone title
+    useful = order("useful")
+    assert useful[0].startswith("Blue Courage")  # unsure, and four more titles like it
+    # once one Blue Courage course is decided the others are covered: the next pick is elsewhere
+    assert not useful[1].startswith("Blue Courage")
+    assert "Most useful to decide next" in client.get("/review/").get_data(as_text=True)
+    fixed_before = sum(
+        c.suggestion["areas"][0]["slug"] == "interpersonal-perspectives" for c in blue
+    )
+    assert fixed_before == 0  # the rules know nothing of Blue Courage
+    by_title = {c.title: c for c in blue}
+    decided = [by_title[useful[0]]]
+    for c in decided:
+        decisions.decide(
+            db.session,
+            c,
+            "override",
+            c.version,
+            staff,
+            areas={"interpersonal-perspectives": c.hours},
+            topics=[],
+        )
+    resuggest_pending(db.session, blue[0].jurisdiction)
+    db.session.commit()
+    rest = [c for c in blue if c not in decided]
+    for c in rest:
+        db.session.refresh(c)
+    # deciding the most useful course fixed the four others like it
+    assert all(c.suggestion["areas"][0]["slug"] == "interpersonal-perspectives" for c in rest)

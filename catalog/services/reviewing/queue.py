@@ -22,6 +22,7 @@ SORTS = {
     "title": "Title",
     "provider": "Provider",
     "newest": "Newest first",
+    "useful": "Most useful to decide next",
 }
 # "changes": approved courses whose provider changed the text; the approved version stays
 # published while the change waits (services/revisions.py).
@@ -181,7 +182,9 @@ class QueueQuery:
             conds.append(Course.status == self.status)
         return conds
 
-    def select(self):
+    def select(self, session=None, jurisdiction=None):
+        """The filtered courses in the chosen order ("useful" needs the session and the
+        jurisdiction: the teach-me order is computed from the engine, see teaching.py)."""
         order = {
             "unsure": (Course.suggestion_confident, Course.suggestion_score, Course.id),
             "sure": (
@@ -192,7 +195,15 @@ class QueueQuery:
             "title": (Course.normalised_title, Course.id),
             "provider": (Course.provider_id, Course.normalised_title),
             "newest": (Course.created_at.desc(), Course.id.desc()),
+            "useful": (Course.suggestion_confident, Course.suggestion_score, Course.id),
         }[self.sort]
+        if self.sort == "useful" and session is not None and jurisdiction is not None:
+            from catalog.services.reviewing.teaching import useful_order
+
+            ids = useful_order(session, jurisdiction, self.conditions())
+            if ids:
+                place = case({cid: i for i, cid in enumerate(ids)}, value=Course.id, else_=len(ids))
+                order = (place, *order)
         return (
             select(Course)
             .where(*self.conditions())
