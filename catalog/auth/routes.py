@@ -56,7 +56,6 @@ def login():
             db.session.commit()
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", form=form), 401
-        db.session.commit()
         target = form.next.data
         # A fresh session (and so a fresh CSRF token) for the signed-in user: nothing from
         # before sign-in, fixed by someone else, survives it -- except the text a reviewer typed
@@ -67,6 +66,9 @@ def login():
         login_user(user)
         response = redirect(target if is_safe_next(target) else home_for(user))
         remember_device(response, email)
+        # Commit last: reading the user after a commit would open a new (on SQLite, write-locked)
+        # transaction that lasts until the request ends.
+        db.session.commit()
         return response
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
