@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=os.environ.get("CATALOG_INSTANCE_PATH") or None,
     )
     app.config.from_mapping(from_env(Path(app.instance_path), config))
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -37,6 +38,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    """`<int:...>` in every route matches only ids a 64-bit column can hold: a 25-digit id is
+    a plain 404 instead of an overflow in the database driver."""
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedInt(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+            super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    app.url_map.converters["int"] = BoundedInt
 
 
 def register_extensions(app: Flask) -> None:

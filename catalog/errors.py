@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from decimal import InvalidOperation
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from catalog.extensions import db
@@ -78,6 +79,20 @@ def register_error_handlers(app: Flask) -> None:
         # A service refusal no view caught (e.g. CATALOG_JURISDICTION names an unknown code).
         _rollback()
         return error_response(exc.status, exc.message, details=exc.details or None)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(InvalidOperation)
+    def _number_out_of_range(exc: Exception):
+        # The last line for numbers a user typed that no parser bounded: an id or page past
+        # 64 bits (SQLite's OverflowError, PostgreSQL's "out of range"), a NaN or 1e999999 in
+        # decimal arithmetic. A clear 400, not a 500 or a "database is down" 503.
+        _rollback()
+        log.info("number out of range on %s %s: %s", request.method, request.path, exc)
+        return error_response(
+            400,
+            "A number in the request is out of range (too large, or not a finite number).",
+        )
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

@@ -73,7 +73,7 @@ def _form_errors(form) -> None:
             flash(f"{label.text if label else name}: {error}", "error")
 
 
-@bp.get("/")
+@bp.get("/", strict_slashes=False)  # /review, /provider, /admin answer the page, not 308
 @roles_required("admin")
 def index():
     jurisdictions = db.session.scalars(

@@ -100,7 +100,9 @@ def list_courses():
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     next_url = None
     if pagination.has_next:
-        args = {k: v for k, v in request.args.items() if k != "page"}
+        # only the arguments this list understands: `_external=1` or `endpoint=x` typed into
+        # the query must not become keyword arguments of url_for
+        args = {k: request.args[k] for k in ("status", "per_page") if request.args.get(k)}
         next_url = url_for("api.list_courses", page=page + 1, _external=True, **args)
     return jsonify(
         {

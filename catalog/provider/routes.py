@@ -86,7 +86,7 @@ def _draft(catalog_id: int) -> CatalogSubmission:
     return catalog
 
 
-@bp.get("/")
+@bp.get("/", strict_slashes=False)  # /review, /provider, /admin answer the page, not 308
 @roles_required("provider")
 def index():
     provider = _own_provider()
@@ -525,7 +525,13 @@ def suggest():
         return jsonify({"title": title, "areas": [], "topics": [], "segments": []})
     hours = request.args.get("hours") or None
     try:
-        hours = str(Decimal(hours)) if hours else None
+        number = Decimal(hours) if hours else None
+        # NaN, sNaN, 1e999999: no hours at all rather than a crash in the engine
+        hours = (
+            str(number)
+            if number is not None and number.is_finite() and 0 < number <= 1000
+            else None
+        )
     except ArithmeticError:
         hours = None
     delivery = request.args.get("delivery") or None

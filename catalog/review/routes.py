@@ -38,7 +38,7 @@ def _categories():
     return jurisdiction, categories_by_slug(db.session, jurisdiction)
 
 
-@bp.get("/")
+@bp.get("/", strict_slashes=False)  # /review, /provider, /admin answer the page, not 308
 @roles_required("staff")
 def queue():
     """Courses waiting for a decision, filtered and sorted, with counts per filter."""
