@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +40,7 @@ from catalog.models import (
 )
 from catalog.models.types import utcnow
 from catalog.permissions import roles_required
-from catalog.services import audit, category_edits, taxonomy_edits
+from catalog.services import audit, category_edits, requirement_rules, taxonomy_edits
 from catalog.services.accounts import issue_token, password_problem
 from catalog.services.errors import Invalid, NotFound
 from catalog.services.suggesting import default_jurisdiction
@@ -218,6 +218,7 @@ def _preview_or_save(
             back=back,
             categories={c.slug: c for c in jurisdiction.categories},
             confirm_label=label or "Save the change",
+            warnings=taxonomy_edits.warnings(db.session, jurisdiction, change),
         )
     try:
         count = _apply_and_resuggest(jurisdiction, change, _target)
@@ -425,6 +426,12 @@ def requirement_set(set_id: int | None):
         )
         if clash:
             errors.append(f"A requirement set called {form.name.data.strip()} already exists.")
+        errors += requirement_rules.minimum_problems(
+            {c.id: c for c in categories},
+            wanted,
+            form.total_hours.data,
+            form.approved_provider_min_hours.data,
+        )
         if not errors:
             before = _set_snapshot(req_set) if req_set else {}
             if req_set is None:
@@ -602,6 +609,9 @@ def create_user():
     return redirect(url_for("admin.users"))
 
 
+NEW_TOKEN_KEY = "admin_new_token"
+
+
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -639,7 +649,11 @@ def user(user_id: int):
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
     ).all()
-    return render_template(
+    new_token = None
+    if request.method == "GET":
+        made = session.pop(NEW_TOKEN_KEY, None) or {}
+        new_token = made.get("token") if made.get("user_id") == user.id else None
+    page = render_template(
         "admin/user.html",
         user=user,
         form=form,
@@ -647,8 +661,9 @@ def user(user_id: int):
         token_form=TokenForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         tokens=tokens,
-        new_token=None,
+        new_token=new_token,
     )
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -687,24 +702,10 @@ def create_token(user_id: int):
     row, plain = issue_token(db.session, user, (form.name.data or "api").strip())
     _record("token-create", row, {}, {"user": user.email, "prefix": row.prefix, "name": row.name})
     db.session.commit()
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
-    ).all()
-    edit = UserEditForm(obj=user)
-    edit.provider_id.choices = _provider_choices()
-    edit.provider_id.data = user.provider_id or 0
-    # The token is shown on this response only (never stored in plain, never in a redirect URL).
-    response = render_template(
-        "admin/user.html",
-        user=user,
-        form=edit,
-        password_form=PasswordForm(formdata=None),
-        token_form=TokenForm(formdata=None),
-        confirm_form=ConfirmForm(formdata=None),
-        tokens=tokens,
-        new_token=plain,
-    )
-    return response, 201, {"Cache-Control": "no-store"}
+    # Post/redirect/get: the user page shows the token once (then forgets it), so reloading it
+    # never creates a second token, and its form is filled from the saved user, not this POST.
+    session[NEW_TOKEN_KEY] = {"user_id": user.id, "token": plain}
+    return redirect(url_for("admin.user", user_id=user.id))
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

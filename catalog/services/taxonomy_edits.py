@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Abbreviation, Category, Course, CourseCategory, Jurisdiction, Keyword
@@ -103,8 +103,66 @@ def pending_courses(session, jurisdiction: Jurisdiction) -> list[Course]:
     )
 
 
+def _same_phrase(session, category: Category, weight: str, phrase: str) -> Keyword | None:
+    """A phrase of the category's kind `weight` equal to `phrase` up to case and spacing."""
+    folded = " ".join(phrase.split()).casefold()
+    for keyword in session.scalars(
+        select(Keyword).where(Keyword.category_id == category.id, Keyword.weight == weight)
+    ):
+        if " ".join(keyword.phrase.split()).casefold() == folded:
+            return keyword
+    return None
+
+
+def refuse_duplicate(session, jurisdiction: Jurisdiction, change: dict) -> None:
+    """Refuse adding a phrase the category already has in another case ("De-escalation" when
+    "de-escalation" is there): the engine matches phrases without case, so it would be counted
+    twice. Other changes pass."""
+    if change["op"] != "add-keyword":
+        return
+    category = session.scalar(
+        select(Category).where(
+            Category.jurisdiction_id == jurisdiction.id, Category.slug == change["category"]
+        )
+    )
+    same = (
+        _same_phrase(session, category, change["weight"], change["phrase"])
+        if category is not None
+        else None
+    )
+    if same is not None:
+        raise Invalid(
+            f"“{change['phrase']}” is already a {same.weight} phrase of {category.name} "
+            f"(as “{same.phrase}”; phrases match without regard to case). Nothing was added.",
+            [{"field": "phrase", "message": "already there in another case"}],
+        )
+
+
+def warnings(session, jurisdiction: Jurisdiction, change: dict) -> list[str]:
+    """Things the admin should know before saving that do not stop the change: an abbreviation
+    that exists in another case ("cit" when "CIT" is there)."""
+    if change["op"] != "add-abbreviation":
+        return []
+    wanted = change["abbreviation"]
+    others = session.scalars(
+        select(Abbreviation).where(
+            Abbreviation.jurisdiction_id == jurisdiction.id,
+            func.lower(Abbreviation.abbreviation) == wanted.lower(),
+            Abbreviation.abbreviation != wanted,
+        )
+    ).all()
+    return [
+        f"{o.abbreviation} already exists (for “{o.expansion}”) and differs from {wanted} only "
+        "in case. Titles are matched without regard to case, so the two would compete for the "
+        f"same word and only one expansion would be used. Delete {o.abbreviation} first if you "
+        "mean to replace it."
+        for o in others
+    ]
+
+
 def preview(session, jurisdiction: Jurisdiction, change: dict) -> list[PreviewRow]:
     """Pending courses whose suggested top area, topics or confidence the change would alter."""
+    refuse_duplicate(session, jurisdiction, change)
     if change["op"] == "remove-category":
         category_edits.refuse_if_used(session, jurisdiction, change["category"])
     courses = pending_courses(session, jurisdiction)
@@ -168,6 +226,7 @@ def _apply_phrase_change(session, jurisdiction: Jurisdiction, change: dict, user
             )
         )
         if op == "add-keyword":
+            refuse_duplicate(session, jurisdiction, change)
             if existing is not None:
                 raise Invalid(f"“{change['phrase']}” is already a {change['weight']} phrase.")
             session.add(

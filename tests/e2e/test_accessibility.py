@@ -92,6 +92,8 @@ def test_pages_have_no_serious_accessibility_violations(
     check("provider-format")
     page.goto(live_server + "/provider/tokens")
     check("provider-tokens")
+    page.goto(live_server + f"/provider/courses/{site['approved']}/edit")
+    check("provider-course")
     page.click("form[action='/logout'] button")
 
     _sign_in(page, live_server, site["admin"], password)
@@ -103,5 +105,9 @@ def test_pages_have_no_serious_accessibility_violations(
     check("admin")
     page.goto(live_server + f"/admin/users/{site['provider_id']}")
     check("admin-user")
+    page.goto(live_server + "/admin/abbreviations")
+    check("admin-abbreviations")
+    page.goto(live_server + "/admin/requirements/new")
+    check("admin-requirement-set")
 
     assert not found, "\n".join(found)

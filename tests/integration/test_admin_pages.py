@@ -162,8 +162,10 @@ def test_providers_users_tokens(client, login, users, password):
     assert created.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "v@test.example"))
     assert user.provider_id == vendor.id
-    token_page = client.post(f"/admin/users/{user.id}/tokens", data={"name": "upload"})
-    assert token_page.status_code == 201
+    made = client.post(f"/admin/users/{user.id}/tokens", data={"name": "upload"})
+    assert made.status_code == 302  # post/redirect/get
+    token_page = client.get(made.location)
+    assert token_page.headers["Cache-Control"] == "no-store"
     plain = re.search(r'class="token">(pc_[^<]+)<', token_page.get_data(as_text=True)).group(1)
     api = client.get("/api/v1/courses", headers={"Authorization": f"Bearer {plain}"})
     assert api.status_code == 200
