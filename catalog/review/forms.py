@@ -19,7 +19,11 @@ class DecisionForm(FlaskForm):
 
 
 class BulkApproveForm(FlaskForm):
-    items = HiddenField(validators=[DataRequired()])
+    """Bulk approve: `filters` (the queue's query string: every page of that filtered set) or
+    `items` (course id:version pairs, e.g. the preview's list); preview first, then confirm=1."""
+
+    items = HiddenField(validators=[Optional()])
+    filters = HiddenField(validators=[Optional()])
     min_score = IntegerField(
         "Approve only confident suggestions scoring",
         default=90,

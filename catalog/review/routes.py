@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from catalog.config import configured_jurisdiction
 from catalog.extensions import db
@@ -25,7 +27,8 @@ from catalog.services.reviewing import decisions
 from catalog.services.reviewing.queue import BANDS, SORTS, QueueQuery
 from catalog.services.suggesting import categories_by_slug, default_jurisdiction, suggested_labels
 
-ITEMS_RE = re.compile(r"^\d{1,10}:\d{1,10}(,\d{1,10}:\d{1,10}){0,999}$")
+ITEM_RE = re.compile(r"\d{1,10}:\d{1,10}")
+MAX_ITEMS = 50000
 
 
 def _categories():
@@ -54,7 +57,7 @@ def queue():
         rows.append({"course": course, "areas": areas, "topics": topics})
     bulk_form = BulkApproveForm(
         formdata=None,
-        items=",".join(f"{c.id}:{c.version}" for c in pagination.items if c.status == "pending"),
+        filters=urlencode(q.args()),
         back=request.full_path if request.query_string else request.path,
     )
     return render_template(
@@ -68,7 +71,7 @@ def queue():
         bands=BANDS,
         bulk_form=bulk_form,
         score_choices=SCORE_CHOICES,
-        pending_shown=sum(1 for c in pagination.items if c.status == "pending"),
+        pending_total=q.pending_count(db.session),
     )
 
 
@@ -150,14 +153,27 @@ def decide(course_id: int):
 
 
 def _parse_items(text: str) -> list[tuple[int, int]]:
-    text = (text or "").strip()
-    if not ITEMS_RE.match(text):
+    parts = (text or "").strip().split(",")
+    if len(parts) > MAX_ITEMS or not all(ITEM_RE.fullmatch(p) for p in parts):
         abort(400, "The list of courses to approve is missing or malformed: reload the queue.")
     items = []
-    for part in text.split(","):
+    for part in parts:
         cid, _, version = part.partition(":")
         items.append((int(cid), int(version)))
     return list(dict.fromkeys(items))
+
+
+def _bulk_items(form) -> list[tuple[int, int]]:
+    """The courses a bulk approval considers: the posted id:version list, else every pending
+    course of the posted queue filters (all pages)."""
+    if (form.items.data or "").strip():
+        return _parse_items(form.items.data)
+    if form.filters.data is None:
+        abort(400, "Say which courses to approve (the queue's filters): reload the queue.")
+    args = MultiDict(parse_qsl(form.filters.data[:4000]))
+    jurisdiction, categories = _categories()
+    q = QueueQuery.from_args(args, categories)
+    return q.pending_items(db.session, jurisdiction)
 
 
 def _safe_back(value: str | None) -> str:
@@ -170,20 +186,24 @@ def _safe_back(value: str | None) -> str:
 @bp.post("/bulk-approve")
 @roles_required("staff")
 def bulk_approve():
-    """First a confirmation of what would be approved; with confirm=1, apply in one transaction."""
+    """Every pending course of the filtered queue (all pages) or of a posted list: first a
+    preview of what would be approved and why each other course is left out; with confirm=1,
+    apply the previewed list in one transaction (a course changed meanwhile is left out)."""
     form = BulkApproveForm()
     back = _safe_back(form.back.data)
     if not form.validate_on_submit():
         messages = [e for errors in form.errors.values() for e in errors]
         flash("Bulk approve needs a score between 0 and 100: " + " ".join(messages), "error")
         return redirect(back)
-    items = _parse_items(form.items.data)
+    items = _bulk_items(form)
     min_score = form.min_score.data
     if form.confirm.data != "1":
         plan = decisions.plan_bulk_approve(db.session, items, min_score)
         return render_template(
             "review/bulk_confirm.html",
             plan=plan,
+            approve_items=",".join(f"{i.course.id}:{i.course.version}" for i in plan.approve),
+            considered=len(items),
             form=form,
             back=back,
             min_score=min_score,

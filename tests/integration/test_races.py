@@ -185,10 +185,14 @@ def queue(users, make_pending_course):
 
 
 def _items_shown(client) -> str:
+    """The id:version list the reviewer's bulk preview of the whole queue offers to approve."""
     html = client.get("/review/").get_data(as_text=True)
-    match = re.search(r'name="items"[^>]*value="([^"]*)"', html)
+    match = re.search(r'name="filters"[^>]*value="([^"]*)"', html)
     assert match, "the queue offers bulk approve"
-    return match.group(1)
+    preview = client.post(
+        "/review/bulk-approve", data={"filters": match.group(1), "min_score": "90"}
+    ).get_data(as_text=True)
+    return re.search(r'name="items" value="([^"]*)"', preview).group(1)
 
 
 def _decisions_per_course(course_ids: list[int]) -> dict[int, list[tuple[str, str]]]:

@@ -29,9 +29,16 @@ def catalog(users, make_pending_course):
     }
 
 
-def _items(html: str) -> str:
-    match = re.search(r'name="items"[^>]*value="([^"]*)"', html)
+def _filters(html: str) -> str:
+    match = re.search(r'name="filters"[^>]*value="([^"]*)"', html)
     assert match, "the queue offers bulk approve"
+    return match.group(1).replace("&amp;", "&")
+
+
+def _items(html: str) -> str:
+    """The id:version list a bulk preview will approve on confirmation."""
+    match = re.search(r'name="items"[^>]*value="([^"]*)"', html)
+    assert match, "the preview offers to confirm"
     return match.group(1)
 
 
@@ -51,19 +58,21 @@ def test_queue_filters_counts_and_unsure_first(client, login, users, catalog):
     assert client.get("/review/?status=approved").status_code == 200
 
 
-def test_bulk_approve_acts_only_on_shown_confident_courses(client, login, users, catalog):
+def test_bulk_approve_acts_on_the_filtered_confident_courses(client, login, users, catalog):
     login(users["staff"])
     legal_version = catalog["legal"].version
     html = client.get("/review/?provider=provider-a").get_data(as_text=True)
-    items = _items(html)
-    assert str(catalog["other"].id) + ":" not in items
+    filters = _filters(html)
+    assert filters == "provider=provider-a"
     confirm = client.post(
-        "/review/bulk-approve", data={"items": items, "min_score": "90", "back": "/review/"}
+        "/review/bulk-approve", data={"filters": filters, "min_score": "90", "back": "/review/"}
     )
     assert confirm.status_code == 200
     page = confirm.get_data(as_text=True)
     assert re.search(r'class="bulk-count">3<', page)
-    assert "the engine is not sure" in page  # Verbal Judo is listed as left out
+    assert "not sure: two areas have strong evidence" in page  # Verbal Judo is left out
+    items = _items(page)
+    assert str(catalog["other"].id) + ":" not in items
     assert db.session.scalar(select(AuditEntry.id)) is None  # the confirmation wrote nothing
     # Someone decides one course meanwhile: it is skipped, not overwritten.
     crash = catalog["crash"]
@@ -128,7 +137,7 @@ def test_bulk_approve_threshold_and_bad_input(client, login, users, catalog):
     assert len(plan.approve) == 1  # legal update scores 100
     judo = catalog["judo"]
     plan = decisions.plan_bulk_approve(db.session, [(judo.id, judo.version)], 0)
-    assert plan.approve == [] and plan.skip[0].reason == "the engine is not sure"
+    assert plan.approve == [] and plan.skip[0].reason.startswith("not sure: ")
 
 
 def test_carry_forward_prefills_the_earlier_decision(client, login, users, catalog):

@@ -31,6 +31,7 @@ from catalog.models.types import utcnow
 from catalog.services import audit
 from catalog.services.courses import course_categories, end_of_year, snapshot
 from catalog.services.errors import Conflict, Invalid
+from catalog.services.reviewing.reasons import unsure_reason
 from catalog.services.suggesting import categories_by_slug, suggested_labels
 
 ACTIONS = ("approve", "override", "reject")
@@ -462,8 +463,8 @@ def plan_bulk_approve(
     *,
     today: dt.date | None = None,
 ) -> BulkPlan:
-    """Which of the shown (course id, version) pairs bulk approve would approve, and why the
-    others are skipped. Reads only; nothing is written."""
+    """Which of the given (course id, version) pairs (a page shown, or a whole filtered set)
+    bulk approve would approve, and why each other one is left out. Reads only."""
     today = today or dt.date.today()
     courses = load_courses(session, [cid for cid, _ in items])
     approve: list[BulkItem] = []
@@ -479,7 +480,7 @@ def plan_bulk_approve(
         elif course.version != version:
             item.reason = "changed since the list was shown"
         elif not course.suggestion_confident:
-            item.reason = "the engine is not sure"
+            item.reason = "not sure: " + unsure_reason(course.suggestion)
         elif course.suggestion_score < min_score:
             item.reason = f"score {course.suggestion_score} is below {min_score}"
         else:

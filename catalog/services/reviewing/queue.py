@@ -182,9 +182,10 @@ class QueueQuery:
             conds.append(Course.status == self.status)
         return conds
 
-    def select(self, session=None, jurisdiction=None):
-        """The filtered courses in the chosen order ("useful" needs the session and the
-        jurisdiction: the teach-me order is computed from the engine, see teaching.py)."""
+    def order(self, session=None, jurisdiction=None) -> tuple:
+        """ORDER BY of the chosen sort, ids last so pages and bulk sets are stable ("useful"
+        needs the session and the jurisdiction: the teach-me order is computed from the
+        engine, see teaching.py)."""
         order = {
             "unsure": (Course.suggestion_confident, Course.suggestion_score, Course.id),
             "sure": (
@@ -204,6 +205,10 @@ class QueueQuery:
             if ids:
                 place = case({cid: i for i, cid in enumerate(ids)}, value=Course.id, else_=len(ids))
                 order = (place, *order)
+        return order
+
+    def select(self, session=None, jurisdiction=None):
+        """The filtered courses, in the chosen order, with what a queue row shows loaded."""
         return (
             select(Course)
             .where(*self.conditions())
@@ -211,7 +216,23 @@ class QueueQuery:
                 joinedload(Course.provider),
                 selectinload(Course.categories).selectinload(CourseCategory.category),
             )
-            .order_by(*order)
+            .order_by(*self.order(session, jurisdiction))
+        )
+
+    def pending_items(self, session, jurisdiction=None) -> list[tuple[int, int]]:
+        """(id, version) of every pending course the filters select, on every page, in queue
+        order: the set a bulk approval considers."""
+        rows = session.execute(
+            select(Course.id, Course.version)
+            .where(*self.conditions(), Course.status == "pending")
+            .order_by(*self.order(session, jurisdiction))
+        )
+        return [(cid, version) for cid, version in rows]
+
+    def pending_count(self, session) -> int:
+        """How many pending courses the filters select (all pages)."""
+        return session.scalar(
+            select(func.count(Course.id)).where(*self.conditions(), Course.status == "pending")
         )
 
     def facets(self, session) -> dict[str, list[dict]]:
