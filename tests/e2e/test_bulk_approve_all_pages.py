@@ -34,7 +34,7 @@ def test_bulk_approve_every_page(
     page.click("form.bulk button[type=submit]")
     assert page.locator(".bulk-count").inner_text() == "27"
     reason = page.locator("table.will-skip tbody tr", has_text="Verbal Judo").inner_text()
-    assert "not sure: two areas have strong evidence" in reason
+    assert "not sure: " in reason and "two areas have strong evidence" in reason
     screenshot("bulk-preview-with-reasons")
 
     page.get_by_role("button", name=re.compile(r"Approve 27 courses")).click()

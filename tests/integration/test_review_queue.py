@@ -70,7 +70,7 @@ def test_bulk_approve_acts_on_the_filtered_confident_courses(client, login, user
     assert confirm.status_code == 200
     page = confirm.get_data(as_text=True)
     assert re.search(r'class="bulk-count">3<', page)
-    assert "not sure: two areas have strong evidence" in page  # Verbal Judo is left out
+    assert "not sure: " in page and "two areas have strong evidence" in page  # Verbal Judo
     items = _items(page)
     assert str(catalog["other"].id) + ":" not in items
     assert db.session.scalar(select(AuditEntry.id)) is None  # the confirmation wrote nothing
