@@ -100,3 +100,8 @@ def test_review_pages_fit_a_phone(
     page.goto(live_server + "/review/dashboard")
     assert _unreadable_labels(page) == []
     assert page.get_by_text("Interpersonal Perspectives").first.is_visible()
+    for name, path in [("public-list", "/courses"), ("public-course", f"/courses/{legal_id}")]:
+        page.goto(live_server + path)
+        result = _overflow(page)
+        screenshot(f"phone-{name}")
+        assert result["scroll"] <= PHONE["width"], (name, result)
