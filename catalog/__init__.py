@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -14,9 +15,25 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["ConfigError", "create_app"]
 
 
+class CatalogFlask(Flask):
+    """Flask whose absolute URLs use PUBLIC_BASE_URL when it is set, whatever Host header a
+    request carries (TRUSTED_HOSTS refuses unknown hosts as well)."""
+
+    def create_url_adapter(self, request):
+        adapter = super().create_url_adapter(request)
+        base = self.config.get("PUBLIC_BASE_URL")
+        if base:
+            parts = urlsplit(base)
+            if adapter is None:
+                return self.url_map.bind(parts.netloc, url_scheme=parts.scheme)
+            adapter.server_name = parts.netloc
+            adapter.url_scheme = parts.scheme
+        return adapter
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error pages, CLI. No I/O beyond that."""
-    app = Flask(
+    app = CatalogFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),

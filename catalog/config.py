@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 JURISDICTION_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 
@@ -55,6 +56,20 @@ def secret_key_problem(key: str) -> str | None:
     if len(set(key)) < 8 or any(w in lowered for w in ("change-me", "changeme", "secret-key")):
         return "SECRET_KEY looks like a placeholder; use a random one (secrets.token_hex(32))."
     return None
+
+
+def public_base(value: str | None) -> str | None:
+    """PUBLIC_BASE_URL as stored: `https://catalog.example.org` (scheme and host, optional port),
+    or None when unset. Absolute links (JSON, CSV, Atom) are built on it, not on the Host header."""
+    text = (value or "").strip().rstrip("/")
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be like https://catalog.example.org (no path), got {value!r}"
+        )
+    return text
 
 
 def jurisdiction_code(value: str | None) -> str | None:
@@ -138,6 +153,14 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
     )
 
     behind_proxy = int(os.environ.get("PROXY_FIX_X_FOR", "0") or 0)
+    public_base_url = public_base(
+        overrides.pop("PUBLIC_BASE_URL", None) or os.environ.get("PUBLIC_BASE_URL")
+    )
+    trusted = overrides.pop("TRUSTED_HOSTS", None) or os.environ.get("TRUSTED_HOSTS")
+    if isinstance(trusted, str):
+        trusted = [h.strip().lower() for h in trusted.split(",") if h.strip()]
+    if not trusted and public_base_url:
+        trusted = [urlsplit(public_base_url).hostname, "localhost", "127.0.0.1"]
     config = {
         "ENV_NAME": env,
         "DEBUG": False if production else _env_flag("FLASK_DEBUG"),
@@ -156,6 +179,8 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_FIX_X_FOR": behind_proxy,
+        "PUBLIC_BASE_URL": public_base_url,
+        "TRUSTED_HOSTS": trusted or None,
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "10")),
         "LOGIN_ADDRESS_FAILURE_LIMIT": int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30")),
         "LOGIN_ACCOUNT_FAILURE_LIMIT": int(os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "100")),

@@ -104,6 +104,11 @@ def register_security(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
+        if _personal(request):
+            # Signed-in pages and API answers are someone's own: no shared or browser cache
+            # keeps them (the back button after sign-out, a proxy between offices).
+            headers["Cache-Control"] = "no-store"
+            headers.setdefault("Pragma", "no-cache")
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -113,6 +118,17 @@ def register_security(app: Flask) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def _personal(req) -> bool:
+    if req.path.startswith("/api/") or g.get("api_user") is not None:
+        return True
+    from flask_login import current_user
+
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # the user could not be loaded (database down): nothing personal shown
+        return False
 
 
 def late_write_lock(view):
