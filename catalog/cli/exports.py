@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 from flask import Flask, url_for
 
+from catalog.config import configured_jurisdiction
 from catalog.extensions import db
 from catalog.public import exports
-from catalog.services.publishing.listing import CourseQuery, Taxonomy, export_rows
+from catalog.services.publishing.listing import CourseQuery, export_rows, served, taxonomy_of
 
 
 def register_public_cli(app: Flask) -> None:
@@ -30,7 +31,9 @@ def register_public_cli(app: Flask) -> None:
             click.echo(f"Error: {path} must end in .csv or .json.", err=True)
             sys.exit(2)
         app.config.setdefault("PREFERRED_URL_SCHEME", "http")
-        taxonomy = Taxonomy.load(db.session)
+        jurisdiction = served(db.session, configured_jurisdiction())
+        jurisdiction_id = jurisdiction[0] if jurisdiction else None
+        taxonomy = taxonomy_of(db.session, jurisdiction_id)
         with app.test_request_context(base_url=base_url):
 
             def page_url(course_id: int) -> str:
@@ -39,7 +42,9 @@ def register_public_cli(app: Flask) -> None:
             counter = {"n": 0}
 
             def counted():
-                for course in export_rows(db.session, CourseQuery(sort="title"), taxonomy):
+                for course in export_rows(
+                    db.session, CourseQuery(sort="title"), taxonomy, jurisdiction_id=jurisdiction_id
+                ):
                     counter["n"] += 1
                     yield course
 

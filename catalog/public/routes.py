@@ -22,13 +22,13 @@ from flask import (
 from markupsafe import Markup
 from sqlalchemy import text
 
+from catalog.config import configured_jurisdiction
 from catalog.errors import error_response
 from catalog.extensions import db
 from catalog.public import bp, exports
 from catalog.services.cleaning import clean_text
 from catalog.services.publishing import finder, listing
 from catalog.services.publishing.listing import BadQuery, CourseQuery, Taxonomy
-from catalog.services.suggesting import served_jurisdiction
 
 URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
 
@@ -48,15 +48,20 @@ def served() -> tuple[int, str] | None:
     """(id, course id label) of the jurisdiction the app serves (CATALOG_JURISDICTION), None
     before anything is seeded; an unknown configured code is a 404 naming it."""
     if "public_served" not in g:
-        found = served_jurisdiction(db.session)
-        g.public_served = (found.id, found.course_id_label) if found is not None else None
+        g.public_served = listing.served(db.session, configured_jurisdiction())
     return g.public_served
 
 
+def served_id() -> int | None:
+    """Id of the served jurisdiction (None before anything is seeded)."""
+    jurisdiction = served()
+    return jurisdiction[0] if jurisdiction else None
+
+
 def taxonomy() -> Taxonomy:
+    """The served jurisdiction's categories."""
     if "public_taxonomy" not in g:
-        jurisdiction = served()
-        g.public_taxonomy = Taxonomy.load(db.session, jurisdiction[0] if jurisdiction else None)
+        g.public_taxonomy = listing.taxonomy_of(db.session, served_id())
     return g.public_taxonomy
 
 
@@ -100,9 +105,8 @@ def _attachment(name: str) -> dict:
 @bp.get("/")
 def index():
     today = dt.date.today()
-    jurisdiction = served()
-    period = finder.current_requirements(db.session, today, jurisdiction and jurisdiction[0])
-    cards = finder.cards(db.session, period, taxonomy(), today) if period else []
+    period = finder.current_requirements(db.session, today, served_id())
+    cards = finder.cards(db.session, period, taxonomy(), today, served_id()) if period else []
     return render_template(
         "public/index.html", period=period, cards=cards, chart=finder.hours_chart(period)
     )
@@ -111,11 +115,10 @@ def index():
 @bp.get("/courses")
 def courses():
     query = course_query()
-    result = listing.search(db.session, query, taxonomy(), link=_link("public.courses"))
-    jurisdiction = served()
-    banner = finder.banner(
-        db.session, query, taxonomy(), dt.date.today(), jurisdiction and jurisdiction[0]
+    result = listing.search(
+        db.session, query, taxonomy(), jurisdiction_id=served_id(), link=_link("public.courses")
     )
+    banner = finder.banner(db.session, query, taxonomy(), dt.date.today(), served_id())
     return render_template(
         "public/courses.html",
         result=result,
@@ -134,13 +137,19 @@ def courses_json():
     query = course_query()
     keys = chosen(exports.JSON_KEYS)
     if streams_all():
-        rows = listing.export_rows(db.session, query, taxonomy())
+        rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
         return Response(
             stream_with_context(exports.json_stream(rows, page_url, keys)),
             mimetype="application/json",
             headers={"Cache-Control": "no-store"},
         )
-    result = listing.search(db.session, query, taxonomy(), link=_link("public.courses_json"))
+    result = listing.search(
+        db.session,
+        query,
+        taxonomy(),
+        jurisdiction_id=served_id(),
+        link=_link("public.courses_json"),
+    )
     next_url = None
     if result.has_next:
         picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
@@ -173,6 +182,7 @@ def courses_json():
             },
             "notices": result.notices,
             "close_matches": result.fuzzy,
+            "corrected_query": result.corrected,
         }
     )
 
@@ -182,7 +192,7 @@ def courses_csv():
     """Every matching course as CSV (never paged), contract columns first; `_col=` chooses."""
     query = course_query()
     columns = chosen(exports.CSV_HEADER)
-    rows = listing.export_rows(db.session, query, taxonomy())
+    rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
     body = stream_with_context(exports.csv_lines(rows, page_url, columns))
     return Response(
         body,
@@ -196,7 +206,7 @@ def courses_xlsx():
     """Every matching course as an XLSX sheet with typed cells; `_col=` chooses columns."""
     query = course_query()
     columns = chosen(exports.CSV_HEADER)
-    rows = listing.export_rows(db.session, query, taxonomy())
+    rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
     data = exports.xlsx_bytes(rows, page_url, columns)
     return Response(
         data,
@@ -208,7 +218,7 @@ def courses_xlsx():
 @bp.get("/courses.atom")
 def courses_atom():
     query = course_query()
-    items = listing.newest(db.session, query, taxonomy())
+    items = listing.newest(db.session, query, taxonomy(), jurisdiction_id=served_id())
     updated = max(
         (c["approved_at"] for c in items if c["approved_at"]),
         default=dt.datetime(2000, 1, 1),
@@ -228,7 +238,7 @@ def courses_atom():
 
 @bp.get("/courses/<int:course_id>")
 def course(course_id: int):
-    found = listing.get_published(db.session, course_id, taxonomy())
+    found = listing.get_published(db.session, course_id, taxonomy(), jurisdiction_id=served_id())
     if found is None:
         abort(404, description="There is no approved, current course with that number.")
     jurisdiction = served()

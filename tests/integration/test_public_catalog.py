@@ -480,6 +480,7 @@ def test_queries_per_page_are_bounded(client, catalog, make_course, count_querie
                 "interpersonal-perspectives": Decimal("0.5"),
             },
         )
+    measure()  # the first request after a publish reloads the worker's copy (a few queries)
     large = measure()
     assert large == small
     assert max(large) <= 10, large

@@ -16,6 +16,7 @@ from catalog.extensions import db
 from catalog.models import CourseCategory
 from catalog.services.courses import set_course_categories
 from catalog.services.publishing import facets
+from catalog.services.publishing import snapshot as published_index
 from catalog.services.publishing.listing import Taxonomy
 from catalog.services.suggesting import categories_by_slug
 
@@ -223,7 +224,7 @@ def test_every_facet_count_is_the_total_its_link_gives(client, mixed, params):
                 assert after["total"] >= body["total"]
 
 
-# -- the tally (no database) -----------------------------------------------------------------------
+# -- the counts over the in-memory arrays (no database) --------------------------------------------
 
 
 TAXONOMY = Taxonomy(
@@ -234,42 +235,65 @@ TAXONOMY = Taxonomy(
         (8, "firearms", "Firearms", "topic"),
     )
 )
+TODAY = dt.date(2026, 12, 1)
 
 
 def query(**kw):
-    base = dict(areas=(), topics=(), hours=(), deliveries=(), providers=())
+    base = dict(areas=(), topics=(), hours=(), deliveries=(), providers=(), max_hours=None)
     return SimpleNamespace(**{**base, **kw})
 
 
-def test_tally_counts_each_facet_without_its_own_filter():
+def make_slice(groups):
+    """A Slice from (provider_id, 'hours|delivery|,cats,', n) groups: n courses each, as
+    published_index.LOAD_SQL returns them (PostgreSQL spells hours 1.00, SQLite 1)."""
+    rows, course_id = [], 0
+    for provider_id, key, n in groups:
+        hours, delivery, cats = key.split("|", 2)
+        for _ in range(n):
+            course_id += 1
+            rows.append(
+                (course_id, 1, "2099-12-31", provider_id, hours, delivery, cats)
+                + (course_id,) * 4
+                + (10,)
+            )
+    return published_index._build_slice(rows, tuple(r[0] for r in TAXONOMY.rows))
+
+
+def tally(groups, q, provider_ids):
+    selection = facets.select(
+        make_slice(groups), q, TAXONOMY, provider_ids, today_ordinal=TODAY.toordinal()
+    )
+    return selection.total, selection.counts
+
+
+def test_each_facet_is_counted_without_its_own_filter():
     groups = [
         (10, "1|online|,2,7,", 3),
-        (10, "1.00|in-person|,1,", 2),  # PostgreSQL spells hours 1.00
+        (10, "1.00|in-person|,1,", 2),
         (11, "4|online|,2,8,", 5),
         (11, "0.5|blended|,", 1),
+        (12, "2|live-virtual|,2,", 4),
     ]
-    total, counts = facets.tally(groups, query(topics=("de-escalation",)), TAXONOMY, [])
+    total, counts = tally(groups, query(topics=("de-escalation",)), [])
     assert total == 3
     assert counts["topic"] == {7: 3, 8: 5}  # its own filter left out
     assert counts["area"] == {2: 3}
     assert counts["hours"] == {Decimal("1.00"): 3}
     assert counts["provider"] == {10: 3}
+    assert counts["delivery"] == {"online": 3, "remote": 3}
 
-    total, counts = facets.tally(
-        groups, query(topics=("de-escalation",), deliveries=("in-person",)), TAXONOMY, []
-    )
+    total, counts = tally(groups, query(topics=("de-escalation",), deliveries=("in-person",)), [])
     assert total == 0
-    assert counts["delivery"] == {"online": 3}
+    assert counts["delivery"] == {"online": 3, "remote": 3}
     assert counts["topic"] == {}
-    total, counts = facets.tally(groups, query(providers=("p",)), TAXONOMY, [11])
+    total, counts = tally(groups, query(providers=("p",)), [11])
     assert total == 6
-    assert counts["provider"] == {10: 5, 11: 6}
+    assert counts["provider"] == {10: 5, 11: 6, 12: 4}
     assert counts["hours"] == {Decimal("4.00"): 5, Decimal("0.50"): 1}
-
-
-def test_parse_key_accepts_both_spellings_of_hours():
-    assert facets.parse_key("1|online|,3,7,") == (Decimal("1.00"), "online", frozenset({3, 7}))
-    assert facets.parse_key("0.25|in-person|,") == (Decimal("0.25"), "in-person", frozenset())
+    # remote = online or live virtual
+    total, counts = tally(groups, query(deliveries=("remote",)), [])
+    assert total == 3 + 5 + 4
+    assert counts["delivery"]["remote"] == 12 and counts["delivery"]["blended"] == 1
 
 
 def naive_tally(groups, q, taxonomy, provider_ids):
@@ -277,20 +301,26 @@ def naive_tally(groups, q, taxonomy, provider_ids):
     areas, topics = taxonomy.by_slug("area"), taxonomy.by_slug("topic")
     total, counts = 0, {f: {} for f in facets.FACETS}
     for provider_id, key, n in groups:
-        hours, delivery, cats = facets.parse_key(key)
+        hours, delivery, cats = key.split("|", 2)
+        hours = Decimal(hours).quantize(Decimal("0.01"))
+        cats = {int(c) for c in cats.split(",") if c}
+        modes = facets.delivery_modes(q.deliveries)
         passes = {
             "area": not q.areas or bool(cats & {areas[s][0] for s in q.areas}),
             "topic": not q.topics or bool(cats & {topics[s][0] for s in q.topics}),
             "hours": not q.hours or hours in q.hours,
-            "delivery": not q.deliveries or delivery in q.deliveries,
+            "delivery": not q.deliveries or delivery in modes,
             "provider": not q.providers or provider_id in provider_ids,
         }
+        if q.max_hours is not None and hours > q.max_hours:
+            continue
         total += n if all(passes.values()) else 0
+        remote = ["remote"] if delivery in facets.REMOTE_MODES else []
         values = {
             "area": [c for c in cats if taxonomy.by_id[c][3] == "area"],
             "topic": [c for c in cats if taxonomy.by_id[c][3] == "topic"],
             "hours": [hours],
-            "delivery": [delivery],
+            "delivery": [delivery, *remote],
             "provider": [provider_id],
         }
         for facet in facets.FACETS:
@@ -300,12 +330,12 @@ def naive_tally(groups, q, taxonomy, provider_ids):
     return total, counts
 
 
-def test_tally_agrees_with_the_rule_spelled_out_on_random_groups():
+def test_counts_agree_with_the_rule_spelled_out_on_random_catalogs():
     rng = random.Random(7)
     keys = [
         f"{h}|{d}|,{','.join(map(str, cats))},"
         for h in ("0.5", "1", "1.00", "4")
-        for d in ("online", "in-person", "blended")
+        for d in ("online", "in-person", "blended", "live-virtual")
         for cats in ((), (1,), (2, 7), (1, 8), (1, 2, 7, 8))
     ]
     for _ in range(300):
@@ -320,8 +350,21 @@ def test_tally_agrees_with_the_rule_spelled_out_on_random_groups():
             hours=tuple(
                 rng.sample([Decimal("0.50"), Decimal("1.00"), Decimal("2.00")], rng.randint(0, 2))
             ),
-            deliveries=tuple(rng.sample(["online", "blended", "live-virtual"], rng.randint(0, 2))),
+            deliveries=tuple(
+                rng.sample(["online", "blended", "live-virtual", "remote"], rng.randint(0, 2))
+            ),
             providers=tuple(f"p{p}" for p in providers),
+            max_hours=rng.choice([None, Decimal("1.00"), Decimal("4.00")]),
         )
         expected = naive_tally(groups, q, TAXONOMY, providers)
-        assert facets.tally(groups, q, TAXONOMY, providers) == expected, (groups, q, providers)
+        assert tally(groups, q, providers) == expected, (groups, q, providers)
+
+
+def test_expired_courses_are_neither_counted_nor_listed():
+    rows = [
+        (1, 1, "2026-11-30", 10, "1", "online", ",2,", 1, 1, 1, 1, 5),
+        (2, 1, "2026-12-01", 10, "1", "online", ",2,", 2, 2, 2, 2, 5),
+    ]
+    s = published_index._build_slice(rows, tuple(r[0] for r in TAXONOMY.rows))
+    selection = facets.select(s, query(), TAXONOMY, [], today_ordinal=TODAY.toordinal())
+    assert selection.total == 1 and facets.ordered(selection, "title") == [2]

@@ -34,8 +34,9 @@ def test_hyphen_variants_parse_to_the_same_query(text):
     assert parsed.websearch_args() == [["deescalation", '"de escalation"']]
 
 
-def test_other_hyphenated_words_match_joined_or_as_a_phrase():
-    assert fulltext.parse("use-of-force").fts5() == '("useofforce" OR "use of force")'
+def test_hyphen_and_space_give_the_same_words():
+    assert fulltext.parse("use-of-force").terms == fulltext.parse("use of force").terms
+    assert fulltext.parse("Use‐of‐Force").fts5() == '("use") AND ("of") AND ("force")'
 
 
 @pytest.mark.parametrize("text", ["", '"', "_ _", "***", "()", "   "])
@@ -138,8 +139,15 @@ def test_index_follows_title_category_and_delete_changes(app, client, make_cours
 
 
 def test_close_matches_when_nothing_matches_exactly(client, deesc):
+    # One letter off a word of the catalog: the corrected query's results.
     response = client.get("/courses.json", query_string={"q": "deescalaton"}).get_json()
     assert response["close_matches"] is True
+    assert response["corrected_query"] == "deescalation"
+    assert deesc["joined"] in {c["id"] for c in response["courses"]}
+    assert any("showing results for “deescalation”" in n for n in response["notices"])
+    # Too far from any word for a correction: close matches (word beginnings).
+    response = client.get("/courses.json", query_string={"q": "deescalatxxxx"}).get_json()
+    assert response["close_matches"] is True and response["corrected_query"] is None
     assert deesc["joined"] in {c["id"] for c in response["courses"]}
     assert any("close matches" in n for n in response["notices"])
 

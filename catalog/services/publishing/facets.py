@@ -1,11 +1,13 @@
-"""Facet counts of the published catalog: one GROUP BY over the matching rows, the rest in Python.
+"""Filters, facet counts and order of the published catalog, over the in-memory arrays.
 
 Facets: OR within a facet, AND across facets; each facet's counts apply every filter except its own,
 so a visitor sees what adding a value would bring. Every filter is a function of a course's
-(provider, hours, delivery, decided categories), and `search_published.facets` holds the last three
-as one key ("1|online|,3,7,"). So one statement groups the matching rows by (provider_id, facets) -
-a few hundred groups even for tens of thousands of matches - and the total and every facet's counts
-are summed here from those groups, exactly, with no join and no ORM objects.
+provider, hours, delivery and decided categories, which the worker's `Slice` holds as arrays
+(snapshot.py), so each filter is one boolean mask, each facet's counts one mask and one
+bincount, and the page is the top of the matching rows by a precomputed sort position: no
+database round trip, whatever the number of matches.
+
+`remote` is a delivery choice of its own: online or live virtual (both taken without travelling).
 """
 
 from __future__ import annotations
@@ -13,21 +15,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
-from sqlalchemy import bindparam, text
+import numpy as np
 
 from catalog.models import DELIVERY_MODES
+from catalog.services.publishing.snapshot import Slice
 
 FACETS = ("area", "topic", "hours", "delivery", "provider")
+REMOTE = "remote"
+REMOTE_MODES = ("online", "live-virtual")
+DELIVERY_CHOICES = (*DELIVERY_MODES, REMOTE)
 DELIVERY_LABELS = {
     "in-person": "In person",
     "online": "Online",
     "live-virtual": "Live virtual",
     "blended": "Blended",
+    REMOTE: "Remote (online or live virtual)",
 }
 TOP_PROVIDERS = 15
-_CENT = Decimal("0.01")
+_RANK_TITLE_BITS = 40  # relevance key: tier << 52 | title length << 40 | course id
 
 
 @dataclass
@@ -39,108 +45,144 @@ class FacetValue:
     url: str = ""
 
 
-@lru_cache(maxsize=4096)
-def parse_key(key: str) -> tuple[Decimal, str, frozenset[int]]:
-    """'1.50|online|,3,7,' -> (Decimal('1.50'), 'online', {3, 7})."""
-    hours, delivery, cats = key.split("|", 2)
-    ids = frozenset(int(c) for c in cats.split(",") if c)
-    return Decimal(hours).quantize(_CENT), delivery, ids
-
-
 def format_hours(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def count(session, sql, query, taxonomy, provider_ids: list[int]) -> tuple[int, dict[str, dict]]:
-    """Total and every facet's counts for the search `sql` (publishing_sql.Sql)."""
-    statement = (
-        f"SELECT sp.provider_id, sp.facets, count(*) FROM {sql.source} "
-        f"WHERE {' AND '.join(sql.base_where)} GROUP BY sp.provider_id, sp.facets"
-    )
-    groups = session.execute(sql.statement(statement), sql.params).all()
-    return tally(groups, query, taxonomy, provider_ids)
+def delivery_modes(choices) -> set[str]:
+    """The delivery modes a set of choices stands for (`remote` = online or live virtual)."""
+    modes = set(choices)
+    if REMOTE in modes:
+        modes.discard(REMOTE)
+        modes.update(REMOTE_MODES)
+    return modes
 
 
-def tally(groups, query, taxonomy, provider_ids: list[int]) -> tuple[int, dict[str, dict]]:
-    """Sum (provider_id, facets key, n) groups into the total and per-facet counts.
+@dataclass
+class Selection:
+    """The matching rows of one search: positions into the slice (in no particular order),
+    with the total and every facet's counts."""
 
-    A group that passes every filter counts everywhere; one that fails a single filter counts
-    only in that facet (whose own filter is left out); one that fails two counts nowhere. The
-    groups are first summed per key (a few dozen), and only those sums are split into areas,
-    topics, hours and delivery."""
-    areas = taxonomy.by_slug("area")
-    topics = taxonomy.by_slug("topic")
-    area_ids = {r[0] for r in areas.values()}
-    topic_ids = {r[0] for r in topics.values()}
-    want_areas = {areas[s][0] for s in query.areas}
-    want_topics = {topics[s][0] for s in query.topics}
-    want_hours = set(query.hours)
-    want_delivery = set(query.deliveries)
-    want_providers = set(provider_ids) if query.providers else set()
+    slice: Slice
+    positions: np.ndarray
+    total: int
+    counts: dict[str, dict]
 
-    failed_by_key: dict[str, tuple[str, ...]] = {}
 
-    def failed(key: str) -> tuple[str, ...]:
-        """The filters other than provider that courses with this key fail."""
-        hours, delivery, cats = parse_key(key)
-        return tuple(
-            facet
-            for facet, ok in (
-                ("area", not want_areas or cats & want_areas),
-                ("topic", not want_topics or cats & want_topics),
-                ("hours", not want_hours or hours in want_hours),
-                ("delivery", not want_delivery or delivery in want_delivery),
-            )
-            if not ok
+def select(
+    s: Slice,
+    query,
+    taxonomy,
+    provider_ids: list[int],
+    *,
+    today_ordinal: int,
+    rows: np.ndarray | None = None,
+) -> Selection:
+    """Apply the query's filters to the slice (to `rows` of it, the text matches, when given)."""
+    rows_all = rows is None
+
+    def col(values: np.ndarray) -> np.ndarray:
+        return values if rows_all else values[rows]
+
+    hours_c, delivery_c, provider_c = col(s.hours), col(s.delivery), col(s.provider)
+    cats_c = s.cats if rows_all else s.cats[rows]
+    base = col(s.until) >= today_ordinal
+    if query.max_hours is not None:
+        fits = np.array([h <= query.max_hours for h in s.hours_values] or [False])
+        base &= fits[hours_c]
+    filters: dict[str, np.ndarray] = {}
+    for name, slugs, kind in (("area", query.areas, "area"), ("topic", query.topics, "topic")):
+        if slugs:
+            known = taxonomy.by_slug(kind)
+            cols = [s.column(known[slug][0]) for slug in slugs if slug in known]
+            cols = [c for c in cols if c is not None]
+            filters[name] = cats_c[:, cols].any(axis=1) if cols else np.zeros(len(base), dtype=bool)
+    if query.hours:
+        wanted = set(query.hours)
+        filters["hours"] = np.array([h in wanted for h in s.hours_values] or [False])[hours_c]
+    if query.deliveries:
+        modes = delivery_modes(query.deliveries)
+        filters["delivery"] = np.array([m in modes for m in DELIVERY_MODES])[delivery_c]
+    if query.providers:
+        wanted_providers = np.isin(s.provider_ids, np.array(provider_ids, dtype=np.int64))
+        filters["provider"] = (
+            wanted_providers[provider_c] if len(s.provider_ids) else np.zeros(0, dtype=bool)
         )
 
-    total = 0
-    providers: dict[int, int] = {}
-    passing: dict[str, int] = {}  # key -> courses passing every filter
-    failing_one: dict[str, int] = {}  # key -> courses failing only the key's one failed filter
-    for provider_id, key, n in groups:
-        fails = failed_by_key.get(key)
-        if fails is None:
-            fails = failed_by_key[key] = failed(key)
-        provider_ok = not want_providers or provider_id in want_providers
-        if fails:
-            if provider_ok and len(fails) == 1:
-                failing_one[key] = failing_one.get(key, 0) + n
-            continue
-        providers[provider_id] = providers.get(provider_id, 0) + n
-        if provider_ok:
-            total += n
-            passing[key] = passing.get(key, 0) + n
+    def combined(leave_out: str | None) -> np.ndarray:
+        mask = base
+        for name, values in filters.items():
+            if name != leave_out:
+                mask = mask & values
+        return mask
 
-    counts: dict[str, dict] = {f: {} for f in FACETS}
-    counts["provider"] = providers
+    every = combined(None)
+    counts: dict[str, dict] = {}
+    area_kind = {r[0]: r[3] for r in taxonomy.rows}
+    for facet in FACETS:
+        mask = combined(facet) if facet in filters else every
+        if facet in ("area", "topic"):
+            sums = cats_c[mask].sum(axis=0) if len(s.cat_ids) else []
+            counts[facet] = {
+                cid: int(n)
+                for cid, n in zip(s.cat_ids, sums, strict=False)
+                if n and area_kind.get(cid) == facet
+            }
+        elif facet == "hours":
+            sums = np.bincount(hours_c[mask], minlength=len(s.hours_values))
+            counts[facet] = {h: int(n) for h, n in zip(s.hours_values, sums, strict=False) if n}
+        elif facet == "delivery":
+            sums = np.bincount(delivery_c[mask], minlength=len(DELIVERY_MODES))
+            by_mode = {m: int(n) for m, n in zip(DELIVERY_MODES, sums, strict=False) if n}
+            remote = sum(by_mode.get(m, 0) for m in REMOTE_MODES)
+            counts[facet] = {**by_mode, **({REMOTE: remote} if remote else {})}
+        else:
+            sums = np.bincount(provider_c[mask], minlength=len(s.provider_ids))
+            counts[facet] = {
+                int(pid): int(n) for pid, n in zip(s.provider_ids, sums, strict=False) if n
+            }
+    matched = np.flatnonzero(every)
+    positions = matched if rows_all else rows[matched]
+    return Selection(s, positions, len(matched), counts)
 
-    def add(facet: str, value, n: int) -> None:
-        bucket = counts[facet]
-        bucket[value] = bucket.get(value, 0) + n
 
-    for sums, only_failed in ((passing, False), (failing_one, True)):
-        for key, n in sums.items():
-            hours, delivery, cats = parse_key(key)
-            wanted = failed_by_key[key] if only_failed else FACETS
-            if "area" in wanted:
-                for cid in cats & area_ids:
-                    add("area", cid, n)
-            if "topic" in wanted:
-                for cid in cats & topic_ids:
-                    add("topic", cid, n)
-            if "hours" in wanted:
-                add("hours", hours, n)
-            if "delivery" in wanted:
-                add("delivery", delivery, n)
-    return total, counts
+def ordered(
+    selection: Selection,
+    sort: str,
+    *,
+    title_hits: np.ndarray | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[int]:
+    """Course ids of the selection in `sort` order ("relevance": title matches first (the slice
+    positions in `title_hits`), shorter titles first, then by id), from `offset`, at most `limit`."""
+    s, positions = selection.slice, selection.positions
+    if not len(positions):
+        return []
+    if sort == "relevance":
+        tier = np.ones(len(positions), dtype=np.int64)
+        if title_hits is not None and len(title_hits):
+            tier[np.isin(positions, title_hits)] = 0
+        length = np.minimum(s.title_length[positions], 4095).astype(np.int64)
+        key = (tier << 52) | (length << _RANK_TITLE_BITS) | s.ids[positions]
+    else:
+        key = s.order.get(sort, s.order["title"])[positions]
+    wanted = len(key) if limit is None else min(len(key), offset + limit)
+    if wanted <= 0:
+        return []
+    if wanted < len(key) // 4:
+        top = np.argpartition(key, wanted - 1)[:wanted]
+        top = top[np.argsort(key[top], kind="stable")]
+    else:
+        top = np.argsort(key, kind="stable")[:wanted]
+    return s.ids[positions[top[offset:]]].tolist()
 
 
 def build(
-    session, query, counts: dict, taxonomy, link: Callable[[dict], str]
+    query, counts: dict, taxonomy, link: Callable[[dict], str], providers: dict
 ) -> dict[str, list[FacetValue]]:
-    """FacetValue lists (count, selected flag, toggle URL) from the counts; provider names are
-    read for the top providers and the selected ones only."""
+    """FacetValue lists (count, selected flag, toggle URL) from the counts; `providers` maps
+    provider ids to (slug, name, url)."""
     facets: dict[str, list[FacetValue]] = {}
     for kind, selected in (("area", query.areas), ("topic", query.topics)):
         values = []
@@ -155,7 +197,7 @@ def build(
         FacetValue(
             mode, DELIVERY_LABELS[mode], counts["delivery"].get(mode, 0), mode in query.deliveries
         )
-        for mode in DELIVERY_MODES
+        for mode in DELIVERY_CHOICES
         if counts["delivery"].get(mode) or mode in query.deliveries
     ]
     hours = sorted(set(counts["hours"]) | set(query.hours))
@@ -166,23 +208,13 @@ def build(
         for h in hours
     ]
     top = sorted(counts["provider"].items(), key=lambda kv: -kv[1])[:TOP_PROVIDERS]
-    wanted_ids = [pid for pid, _ in top]
-    providers: list[tuple[int, str, str]] = []
-    if wanted_ids or query.providers:
-        stmt = text(
-            "SELECT id, slug, name FROM providers WHERE id IN :ids OR slug IN :slugs"
-        ).bindparams(bindparam("ids", expanding=True), bindparam("slugs", expanding=True))
-        providers = list(
-            session.execute(
-                stmt, {"ids": wanted_ids or [0], "slugs": list(query.providers) or [""]}
-            )
-        )
+    wanted_ids = {pid for pid, _ in top}
     shown = [
         (pid, slug, name)
-        for pid, slug, name in providers
+        for pid, (slug, name, _) in providers.items()
         if pid in wanted_ids or slug in query.providers
     ]
-    shown.sort(key=lambda p: (-counts["provider"].get(p[0], 0), p[2].lower()))
+    shown.sort(key=lambda p: (-counts["provider"].get(p[0], 0), p[2].lower(), p[0]))
     facets["provider"] = [
         FacetValue(slug, name, counts["provider"].get(pid, 0), slug in query.providers)
         for pid, slug, name in shown
@@ -192,3 +224,18 @@ def build(
             raw = Decimal(value.value) if facet == "hours" else value.value
             value.url = link(query.toggled(facet, raw))
     return facets
+
+
+def requirement_counts(s: Slice, today_ordinal: int) -> dict[int, list[tuple[str, bool, int]]]:
+    """Per category: (delivery, is one hour, number of published courses), for the finder."""
+    live = s.until >= today_ordinal
+    one_hour = np.array([h == 1 for h in s.hours_values] or [False])[s.hours] if s.size else live
+    out: dict[int, list[tuple[str, bool, int]]] = {}
+    for j, cid in enumerate(s.cat_ids):
+        mask = live & s.cats[:, j]
+        if not mask.any():
+            continue
+        code = s.delivery[mask].astype(np.int64) * 2 + one_hour[mask]
+        sums = np.bincount(code, minlength=2 * len(DELIVERY_MODES))
+        out[cid] = [(DELIVERY_MODES[k // 2], bool(k % 2), int(n)) for k, n in enumerate(sums) if n]
+    return out

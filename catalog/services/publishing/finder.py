@@ -7,11 +7,17 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Requirement, RequirementSet
-from catalog.services.publishing.listing import CourseQuery, Taxonomy, format_hours, published_sql
+from catalog.services.publishing.facets import REMOTE_MODES
+from catalog.services.publishing.listing import (
+    CourseQuery,
+    Taxonomy,
+    format_hours,
+    requirement_counts,
+)
 
 
 def current_requirements(
@@ -52,7 +58,16 @@ class Card:
     count: int
     one_hour: int
     online: int
+    remote: int
     args: dict
+
+    @property
+    def remote_args(self) -> dict:
+        """The card's search, taken remotely (online or live virtual); None when its delivery
+        rule allows no remote course (firearms: live delivery only)."""
+        if self.delivery_modes and not set(self.delivery_modes) & set(REMOTE_MODES):
+            return {}
+        return {**self.args, "delivery": "remote"}
 
     @property
     def hours_label(self) -> str:
@@ -62,27 +77,16 @@ class Card:
         return f"{format_hours(self.min_hours)} {unit} needed"
 
 
-def _counts(session, today: dt.date) -> dict[int, list[tuple[str, bool, int]]]:
-    """Per category: (delivery, is one hour, number of published courses)."""
-    dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        text(
-            "SELECT cc.category_id, c.delivery, CASE WHEN c.hours = 1 THEN 1 ELSE 0 END, count(*) "
-            "FROM course_categories cc JOIN courses c ON c.id = cc.course_id "
-            "WHERE cc.source = 'decided' AND " + " AND ".join(published_sql()) + " "
-            "GROUP BY cc.category_id, c.delivery, CASE WHEN c.hours = 1 THEN 1 ELSE 0 END"
-        ),
-        {"today": today if dialect == "postgresql" else today.isoformat()},
-    )
-    out: dict[int, list[tuple[str, bool, int]]] = {}
-    for category_id, delivery, one, n in rows:
-        out.setdefault(category_id, []).append((delivery, bool(one), n))
-    return out
-
-
-def cards(session, period: RequirementSet, taxonomy: Taxonomy, today: dt.date) -> list[Card]:
-    """One card per requirement of the period, then one per core area without a minimum."""
-    counts = _counts(session, today)
+def cards(
+    session,
+    period: RequirementSet,
+    taxonomy: Taxonomy,
+    today: dt.date,
+    jurisdiction_id: int | None = None,
+) -> list[Card]:
+    """One card per requirement of the period, then one per core area without a minimum, with
+    the number of published courses of the jurisdiction that meet each (all, one-hour, remote)."""
+    counts = requirement_counts(session, jurisdiction_id, today)
     result: list[Card] = []
     covered: set[str] = set()
 
@@ -102,6 +106,7 @@ def cards(session, period: RequirementSet, taxonomy: Taxonomy, today: dt.date) -
             count=sum(n for _, _, n in rows),
             one_hour=sum(n for _, one, n in rows if one),
             online=sum(n for delivery, _, n in rows if delivery == "online"),
+            remote=sum(n for delivery, _, n in rows if delivery in REMOTE_MODES),
             args=args,
         )
 

@@ -2,29 +2,38 @@
 
 `CourseQuery.from_args()` validates request arguments; `search()` returns the page, total and facet
 counts; `export_rows()` yields every matching course for CSV/XLSX/JSON/CLI. Only approved courses whose
-`approved_until` is today or later are ever returned (`published_sql`).
+`approved_until` is today or later are ever returned (`published_sql`), and only those of the
+jurisdiction asked for (the served one, passed in by the caller).
 
 Facets: OR within a facet, AND across facets. Each facet's counts apply every filter except its own,
-so a visitor can see what adding a second value would bring. Filtering and counting run over the
-`search_published` read table (kept by triggers; publishing_sql.py), the counts from one GROUP BY
-summed in facets.py; the page's rows are read and highlighted in one more statement.
+so a visitor can see what adding a second value would bring. Filtering, counting and ordering run
+over the worker's in-memory copy of the published rows (snapshot.py, kept current by the
+publish version; facets.py); the database answers the text match's ids and the page's rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, text
+import numpy as np
+from sqlalchemy import text
 
-from catalog.models import DELIVERY_MODES
 from catalog.services.publishing import facets as facet_counts
 from catalog.services.publishing import search as fulltext
+from catalog.services.publishing import snapshot as published_index
 from catalog.services.publishing import sql as psql
-from catalog.services.publishing.facets import DELIVERY_LABELS, FACETS, FacetValue, format_hours
+from catalog.services.publishing.facets import (
+    DELIVERY_CHOICES,
+    DELIVERY_LABELS,
+    FACETS,
+    FacetValue,
+    format_hours,
+)
 from catalog.services.publishing.sql import ORDER_BY, published_sql
 
 __all__ = [
@@ -41,7 +50,10 @@ __all__ = [
     "get_published",
     "newest",
     "published_sql",
+    "requirement_counts",
     "search",
+    "served",
+    "taxonomy_of",
 ]
 
 DEFAULT_PER_PAGE = 20
@@ -156,7 +168,7 @@ class CourseQuery:
             notices.append(f"The search text was cut to {fulltext.MAX_QUERY_CHARS} characters.")
         areas = known("area", values("area"), taxonomy.by_slug("area"), "area")
         topics = known("topic", values("topic"), taxonomy.by_slug("topic"), "topic")
-        deliveries = known("delivery", values("delivery"), DELIVERY_MODES, "delivery mode")
+        deliveries = known("delivery", values("delivery"), DELIVERY_CHOICES, "delivery mode")
         hours: list[Decimal] = []
         for raw in values("hours"):
             number = _parse_decimal(raw)
@@ -260,6 +272,7 @@ class Result:
     facets: dict[str, list[FacetValue]]
     notices: list[str]
     fuzzy: bool = False
+    corrected: str | None = None  # the corrected query whose results are shown
 
     @property
     def pages(self) -> int:
@@ -270,14 +283,34 @@ class Result:
         return self.query.page < self.pages and self.total > 0
 
 
-def _known_providers(session, query: CourseQuery, notices: list[str]):
+def served(session, code: str | None) -> tuple[int, str] | None:
+    """(id, course id label) of the jurisdiction with this code (the first one seeded when None),
+    from the worker's copy; None before anything is seeded. An unknown code raises NotFound
+    naming the codes there are."""
+    snapshot = published_index.current(session)
+    wanted = code or snapshot.first_jurisdiction
+    if wanted is None:
+        return None
+    found = snapshot.jurisdictions.get(wanted)
+    if found is None:
+        from catalog.services.suggesting import served_jurisdiction
+
+        served_jurisdiction(session, wanted)  # raises NotFound with the message
+        return None
+    return found[0], found[1] or "Control number"
+
+
+def taxonomy_of(session, jurisdiction_id: int | None) -> Taxonomy:
+    """The categories of a jurisdiction (of all when None), from the worker's copy."""
+    snapshot = published_index.current(session)
+    return Taxonomy(snapshot.categories.get(jurisdiction_id, ()))
+
+
+def _known_providers(snapshot, query: CourseQuery, notices: list[str]):
     """Drop unknown provider slugs (with a notice); the ids of the known ones."""
     if not query.providers:
         return query, []
-    stmt = text("SELECT id, slug FROM providers WHERE slug IN :slugs").bindparams(
-        bindparam("slugs", expanding=True)
-    )
-    known = {slug: pid for pid, slug in session.execute(stmt, {"slugs": list(query.providers)})}
+    known = snapshot.provider_by_slug
     for slug in query.providers:
         if slug not in known:
             notices.append(f"Unknown provider '{slug[:60]}' was ignored.")
@@ -285,98 +318,193 @@ def _known_providers(session, query: CourseQuery, notices: list[str]):
     return query, [known[s] for s in query.providers]
 
 
+@dataclass
+class _Found:
+    selection: facet_counts.Selection
+    match: fulltext.Match | None
+    title_hits: np.ndarray | None
+
+
+def _find(
+    session,
+    snapshot,
+    query,
+    taxonomy,
+    provider_ids,
+    jurisdiction_id,
+    today,
+    text_query,
+    *,
+    fuzzy=False,
+):
+    """The selection for `query` with `text_query` as its words (None: no text); None when the
+    close-match fallback has nothing to try."""
+    s = snapshot.slice(jurisdiction_id)
+    match = rows = titles = None
+    if text_query is not None:
+        match = fulltext.match(session.get_bind().dialect.name, text_query, fuzzy=fuzzy)
+        if match is None:
+            return None
+        every, title_ids = psql.match_ids(
+            session, match, titles=query.effective_sort == "relevance"
+        )
+        rows, titles = s.locate(every), s.locate(title_ids)
+    selection = facet_counts.select(
+        s, query, taxonomy, provider_ids, today_ordinal=today.toordinal(), rows=rows
+    )
+    return _Found(selection, match, titles)
+
+
+def vocabulary(session, snapshot, jurisdiction_id: int | None) -> dict[str, int]:
+    """Words of the published courses (titles, descriptions, category names) with the number of
+    times each occurs, read once per publish version and worker, on the first search that needs it."""
+    key = jurisdiction_id if jurisdiction_id is not None else -1
+    found = snapshot.vocabulary.get(key)
+    if found is None:
+        where = "" if jurisdiction_id is None else " WHERE c.jurisdiction_id = :jid"
+        counts: Counter = Counter()
+        for title, description in session.execute(
+            text(
+                "SELECT c.title, c.description FROM search_published sp "
+                "JOIN courses c ON c.id = sp.course_id" + where
+            ),
+            {"jid": jurisdiction_id},
+        ):
+            counts.update(fulltext.words(f"{title} {description or ''}"))
+        for row in snapshot.categories.get(jurisdiction_id, ()):
+            counts.update(fulltext.words(row[2]))
+        found = snapshot.vocabulary[key] = dict(counts)
+    return found
+
+
 def search(
     session,
     query: CourseQuery,
     taxonomy: Taxonomy,
     *,
+    jurisdiction_id: int | None = None,
     link: Callable[[dict], str] = lambda args: "",
     today: dt.date | None = None,
 ) -> Result:
-    """One page of published courses with total and facet counts (a handful of queries: facet
-    groups, the page, its categories, provider names; the close-match fallback only when the
-    words match nothing)."""
+    """One page of the published courses of a jurisdiction, with total and facet counts. Reads
+    the publish version, the text match's ids (one or two passes) and the page's rows; when the
+    words as typed match nothing, the corrected query's results (then close matches) instead."""
     today = today or dt.date.today()
+    snapshot = published_index.current(session)
     notices = list(query.notices)
-    query, provider_ids = _known_providers(session, query, notices)
+    query, provider_ids = _known_providers(snapshot, query, notices)
+    parsed = fulltext.parse(query.q) if query.q else None
 
-    def build(fuzzy: bool):
-        return psql.build(
-            session, query, taxonomy, today=today, fuzzy=fuzzy, provider_ids=provider_ids
+    def find(text_query, fuzzy=False):
+        return _find(
+            session,
+            snapshot,
+            query,
+            taxonomy,
+            provider_ids,
+            jurisdiction_id,
+            today,
+            text_query,
+            fuzzy=fuzzy,
         )
 
-    fuzzy = False
-    sql = build(False)
-    total, counts = facet_counts.count(session, sql, query, taxonomy, provider_ids)
-    if total == 0 and sql.match is not None:
-        loose = build(True)
-        if loose is not None:
-            loose_total, loose_counts = facet_counts.count(
-                session, loose, query, taxonomy, provider_ids
-            )
-            if loose_total:
-                sql, total, counts, fuzzy = loose, loose_total, loose_counts, True
+    found = find(parsed)
+    fuzzy, corrected = False, None
+    if found.selection.total == 0 and parsed is not None:
+        fix = fulltext.correct(query.q, vocabulary(session, snapshot, jurisdiction_id))
+        again = find(fulltext.parse(fix)) if fix else None
+        if again is not None and again.selection.total:
+            found, fuzzy, corrected = again, True, fix
+            notices.append(f"No course matches “{query.q}”; showing results for “{fix}”.")
+        else:
+            loose = find(parsed, fuzzy=True)
+            if loose is not None and loose.selection.total:
+                found, fuzzy = loose, True
                 notices.append(
                     f"No course matches every word of “{query.q}”; showing close matches."
                 )
+    selection = found.selection
+    total = selection.total
     offset = (query.page - 1) * query.per_page
     courses: list[dict] = []
     if total and offset < total:
-        courses = psql.page_rows(
-            session,
-            sql,
-            sort=query.effective_sort,
+        ids = facet_counts.ordered(
+            selection,
+            query.effective_sort,
+            title_hits=found.title_hits,
             limit=query.per_page,
             offset=offset,
-            marked=True,
         )
+        courses = psql.page_rows(session, ids, today=today, match=found.match, marked=True)
         psql.attach_categories(session, courses, taxonomy)
     elif total and query.page > 1:
         pages = -(-total // query.per_page)
         notices.append(f"Page {query.page} is past the end: there are {pages} page(s).")
-    facets = facet_counts.build(session, query, counts, taxonomy, link)
-    return Result(query, total, courses, facets, notices, fuzzy)
+    facets = facet_counts.build(query, selection.counts, taxonomy, link, snapshot.providers)
+    return Result(query, total, courses, facets, notices, fuzzy, corrected)
+
+
+def _all(session, query, taxonomy, jurisdiction_id, today) -> tuple[_Found, list[str]]:
+    snapshot = published_index.current(session)
+    query, provider_ids = _known_providers(snapshot, query, [])
+    parsed = fulltext.parse(query.q) if query.q else None
+    found = _find(session, snapshot, query, taxonomy, provider_ids, jurisdiction_id, today, parsed)
+    return found, query
 
 
 def export_rows(
-    session, query: CourseQuery, taxonomy: Taxonomy, *, today: dt.date | None = None
+    session,
+    query: CourseQuery,
+    taxonomy: Taxonomy,
+    *,
+    jurisdiction_id: int | None = None,
+    today: dt.date | None = None,
 ) -> Iterator[dict]:
-    """Every published course matching the query (no paging), in the query's order, in chunks."""
+    """Every published course of the jurisdiction matching the query (no paging), in the
+    query's order (the order of its pages), read in chunks."""
     today = today or dt.date.today()
-    sql = psql.build(session, query, taxonomy, today=today, fuzzy=False)
-    if sql is None:
-        return
-    ids = psql.ordered_ids(session, sql, query.effective_sort)
+    found, query = _all(session, query, taxonomy, jurisdiction_id, today)
+    ids = facet_counts.ordered(found.selection, query.effective_sort, title_hits=found.title_hits)
     for start in range(0, len(ids), EXPORT_CHUNK):
-        courses = list(
-            psql.rows_by_id(session, ids[start : start + EXPORT_CHUNK], sql.params["today"])
-        )
+        courses = psql.page_rows(session, ids[start : start + EXPORT_CHUNK], today=today)
         psql.attach_categories(session, courses, taxonomy)
         yield from courses
 
 
-def newest(session, query: CourseQuery, taxonomy: Taxonomy, *, limit: int = 50, today=None):
+def newest(
+    session,
+    query: CourseQuery,
+    taxonomy: Taxonomy,
+    *,
+    jurisdiction_id: int | None = None,
+    limit: int = 50,
+    today=None,
+):
     """The most recently approved published courses matching the query (for the Atom feed)."""
     today = today or dt.date.today()
-    sql = psql.build(session, query, taxonomy, today=today, fuzzy=False)
-    if sql is None:
-        return []
-    courses = psql.page_rows(session, sql, sort="newest", limit=limit, offset=0, marked=False)
+    found, _ = _all(session, query, taxonomy, jurisdiction_id, today)
+    ids = facet_counts.ordered(found.selection, "newest", limit=limit)
+    courses = psql.page_rows(session, ids, today=today)
     psql.attach_categories(session, courses, taxonomy)
     return courses
 
 
-def get_published(session, course_id: int, taxonomy: Taxonomy, *, today=None) -> dict | None:
-    """One published course, or None when it is unknown, unapproved or expired."""
+def get_published(
+    session, course_id: int, taxonomy: Taxonomy, *, jurisdiction_id: int | None = None, today=None
+) -> dict | None:
+    """One published course of the jurisdiction, or None when it is unknown, unapproved,
+    expired or another jurisdiction's."""
     today = today or dt.date.today()
     dialect = session.get_bind().dialect.name
+    mine = "" if jurisdiction_id is None else " AND c.jurisdiction_id = :jid"
     stmt = text(
         f"SELECT {psql.COLUMNS}, c.objectives, c.decided_at FROM courses c "
         "JOIN providers p ON p.id = c.provider_id WHERE c.id = :id AND "
         + " AND ".join(published_sql())
+        + mine
     )
     row = session.execute(
-        stmt, {"id": course_id, "today": psql.today_param(dialect, today)}
+        stmt, {"id": course_id, "today": psql.today_param(dialect, today), "jid": jurisdiction_id}
     ).first()
     if row is None:
         return None
@@ -384,3 +512,9 @@ def get_published(session, course_id: int, taxonomy: Taxonomy, *, today=None) ->
     course["objectives"] = row[psql.N_COLUMNS] or ""
     psql.attach_categories(session, [course], taxonomy)
     return course
+
+
+def requirement_counts(session, jurisdiction_id: int | None, today: dt.date) -> dict:
+    """Per category: (delivery, is one hour, number of published courses), for the finder."""
+    snapshot = published_index.current(session)
+    return facet_counts.requirement_counts(snapshot.slice(jurisdiction_id), today.toordinal())

@@ -3,12 +3,19 @@
 The user's text never reaches the search engine's query syntax: it is cut into words and quoted
 phrases here, and each becomes a quoted FTS5 phrase or a bound `websearch_to_tsquery` argument.
 
-Hyphen pitfall: unicode61 and PostgreSQL both split "De-escalation" into "de" + "escalation", and
-"deescalation" is one word. The index keeps a folded copy of every text (lower case, hyphens removed,
-FOLDS joined: "de escalation" -> "deescalation"), and each query word gets alternatives: a hyphenated
-word or a known compound matches as one folded word OR as the split phrase. So "De-Escalation",
-"de escalation" and "deescalation" find the same courses, and the title highlight still marks them.
-The folding rules live in the migration's triggers too (migrations/versions/0003_course_search_index.py).
+Hyphen and space are the same: "use-of-force" and "use of force" are the same three words (the
+index's tokenizers split on hyphens too). Known compounds are the exception that keeps its
+spellings together: the index keeps a folded copy of every text (lower case, hyphens removed,
+FOLDS joined: "de escalation" -> "deescalation"), and a query word containing a folded compound
+also matches the split phrase. So "De-Escalation", "de escalation" and "deescalation" find the same
+courses, and the title highlight still marks them. The folding rules live in the migration's
+triggers too (migrations/versions/0003_course_search_index.py).
+
+A search reads the ids of every match in one pass (`Match.ids_sql`, one aggregated row), and for
+"best match" also the ids of the courses whose title matches (`Match.title_ids_sql`): relevance
+is title matches first, shorter titles first, then the course id, the same on both databases.
+`correct()` proposes a corrected query (one or two letters off a word of the published courses)
+for a search that finds nothing as typed.
 """
 
 from __future__ import annotations
@@ -34,9 +41,6 @@ _FOLD_RES = [
     (re.compile(r"\b" + rf"(?:\s|{_HYPHEN})*".join(map(re.escape, old.split()))), new)
     for old, new in FOLDS
 ]
-
-# bm25 weights per FTS5 column: title, description, objectives, categories, folded copy.
-_BM25 = "bm25(courses_fts, 10.0, 2.0, 2.0, 4.0, 1.0)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def fold(text: str) -> str:
 
 
 def parse(text: str | None) -> TextQuery | None:
-    """Cut what a user typed into terms; None when nothing searchable is left."""
+    """Cut what a user typed into terms; None when nothing searchable is left. A hyphen separates
+    words exactly as a space does."""
     text = fold((text or "")[:MAX_QUERY_CHARS])
     terms: list[tuple[tuple[str, ...], ...]] = []
     for phrase, word in _TOKEN_RE.findall(text):
@@ -90,16 +95,12 @@ def parse(text: str | None) -> TextQuery | None:
             if words:
                 terms.append((words,))
             continue
-        parts = tuple(re.split(_HYPHEN, word))
-        joined = "".join(parts)
-        alternatives: list[tuple[str, ...]] = [(joined,)]
-        if len(parts) > 1:
-            alternatives.append(parts)
-        for old, new in FOLDS:
-            if new in joined and len(parts) == 1:
-                split = joined.replace(new, old)
-                alternatives.append(tuple(split.split()))
-        terms.append(tuple(dict.fromkeys(alternatives)))
+        for part in re.split(_HYPHEN, word):
+            alternatives: list[tuple[str, ...]] = [(part,)]
+            for old, new in FOLDS:
+                if new in part:
+                    alternatives.append(tuple(part.replace(new, old).split()))
+            terms.append(tuple(dict.fromkeys(alternatives)))
         if len(terms) >= MAX_TERMS:
             break
     if not terms:
@@ -107,21 +108,57 @@ def parse(text: str | None) -> TextQuery | None:
     return TextQuery(raw=text, terms=tuple(terms[:MAX_TERMS]))
 
 
+def words(text: str) -> list[str]:
+    """The searchable words of a text, folded as the index folds them (for the vocabulary)."""
+    return [w for w in _WORDS_RE.findall(fold(text))]
+
+
+def correct(text: str, vocabulary: dict[str, int]) -> str | None:
+    """The query with each word that no published course contains replaced by the closest one
+    that some do (one edit, or two for words of eight letters or more; a swap of two neighbouring
+    letters is one edit; the most frequent wins a tie). None when nothing could be corrected."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    folded = fold((text or "")[:MAX_QUERY_CHARS])
+    changed = False
+    out: list[str] = []
+    last = 0
+    for found in _WORDS_RE.finditer(folded):
+        word = found.group()
+        out.append(folded[last : found.start()])
+        last = found.end()
+        if len(word) < 4 or word in vocabulary or word.isdigit():
+            out.append(word)
+            continue
+        limit = 1 if len(word) < 8 else 2
+        candidates = process.extract(
+            word, vocabulary.keys(), scorer=OSA.distance, score_cutoff=limit, limit=None
+        )
+        if not candidates:
+            out.append(word)
+            continue
+        best = min(candidates, key=lambda c: (c[1], -vocabulary[c[0]], c[0]))[0]
+        changed = changed or best != word
+        out.append(best)
+    out.append(folded[last:])
+    return "".join(out).strip() if changed else None
+
+
 @dataclass
 class Match:
-    """SQL fragments for one search, to splice into the published-catalog queries.
+    """SQL of one search, for the published catalog (listing.py, sql.py).
 
-    Filtering and counting run over `search_published sp` (publishing_sql.py): `from_sql` replaces
-    it in the FROM clause and `where_sql` must be ANDed in. `rank_sql` sorts best first when
-    ascending. The page's own rows start from its ids (`page.course_id`, already chosen and
-    ordered): `detail_join` follows them to `courses c` (and to the text index where highlighting
-    needs it), with `detail_where` ANDed in; there `title_sql`/`snippet_sql` give marked-up text
-    (HL_START/HL_END around matched words; render with `marked()`), so highlighting runs for the
-    page's rows only. `params` are the bound values."""
+    `ids_sql` returns one row, one column: the ids of every matching course, comma-separated (one
+    pass; aggregating in the database avoids a Python object per match). `title_ids_sql` does the
+    same for the courses whose title matches (relevance). The page's own rows start from its ids
+    (`page.course_id`): `detail_join` follows them to `courses c` (and to the text index where
+    highlighting needs it), with `detail_where` ANDed in; there `title_sql`/`snippet_sql` give
+    marked-up text (HL_START/HL_END around matched words; render with `marked()`), so
+    highlighting runs for the page's rows only. `params` are the bound values."""
 
-    from_sql: str
-    where_sql: str
-    rank_sql: str
+    ids_sql: str
+    title_ids_sql: str
     title_sql: str
     snippet_sql: str
     params: dict = field(default_factory=dict)
@@ -141,14 +178,13 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
     expression = query.fts5_prefix() if fuzzy else query.fts5()
     if not expression:
         return None
-    # CROSS JOIN keeps the FTS match set as the outer loop (SQLite's planner would rather scan).
+    ids = "SELECT group_concat(rowid) FROM courses_fts WHERE courses_fts MATCH "
     return Match(
-        from_sql="courses_fts CROSS JOIN search_published sp ON sp.course_id = courses_fts.rowid",
-        where_sql="courses_fts MATCH :fts_query",
-        rank_sql=_BM25,
+        ids_sql=ids + ":fts_query",
+        title_ids_sql=ids + ":fts_title",
         title_sql="highlight(courses_fts, 0, char(1), char(2))",
         snippet_sql="snippet(courses_fts, 1, char(1), char(2), '…', 28)",
-        params={"fts_query": expression},
+        params={"fts_query": expression, "fts_title": "{title} : (" + expression + ")"},
         # highlight() needs the MATCH; with the page's rowid as an equality on the inner side of
         # the join, FTS5 looks each of the page's rows up (microseconds) instead of re-running the
         # whole match and testing every matching row against the page's ids.
@@ -158,13 +194,18 @@ def _match_sqlite(query: TextQuery, fuzzy: bool) -> Match | None:
     )
 
 
+# websearch_to_tsquery's lexemes restricted to weight A (the title) by rewriting its text form:
+# 'de' <-> 'escal'  ->  'de':A <-> 'escal':A
+_TITLE_ONLY = r"regexp_replace({}::text, '(''(?:[^'']|'''')*'')', '\1:A', 'g')::tsquery"
+
+
 def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
-    from_sql = "search_courses s JOIN search_published sp ON sp.course_id = s.course_id"
+    ids = "SELECT string_agg(s.course_id::text, ',') FROM search_courses s WHERE "
     if fuzzy:
+        condition = ":trgm_query <% s.title"
         return Match(
-            from_sql=from_sql,
-            where_sql=":trgm_query <% s.title",
-            rank_sql="(1 - word_similarity(:trgm_query, s.title))",
+            ids_sql=ids + condition,
+            title_ids_sql=ids + condition,
             title_sql="c.title",
             snippet_sql="left(c.description, 200)",
             params={"trgm_query": query.plain()},
@@ -174,18 +215,20 @@ def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
         "hl_snippet": f"StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, "
         "MaxFragments=1, FragmentDelimiter=…",
     }
-    terms = []
+    terms, title_terms = [], []
     for i, alternatives in enumerate(query.websearch_args()):
-        alts = []
+        alts, title_alts = [], []
         for j, arg in enumerate(alternatives):
             params[f"ts_{i}_{j}"] = arg
-            alts.append(f"websearch_to_tsquery('english', :ts_{i}_{j})")
+            one = f"websearch_to_tsquery('english', :ts_{i}_{j})"
+            alts.append(one)
+            title_alts.append(_TITLE_ONLY.format(one))
         terms.append("(" + " || ".join(alts) + ")")
+        title_terms.append("(" + " || ".join(title_alts) + ")")
     tsq = "(" + " && ".join(terms) + ")"
     return Match(
-        from_sql=from_sql,
-        where_sql=f"s.doc @@ {tsq}",
-        rank_sql=f"(-ts_rank(s.doc, {tsq}))",
+        ids_sql=ids + f"s.doc @@ {tsq}",
+        title_ids_sql=ids + f"s.doc @@ ({' && '.join(title_terms)})",
         title_sql=f"ts_headline('english', c.title, {tsq}, :hl_title)",
         snippet_sql=f"ts_headline('english', c.description, {tsq}, :hl_snippet)",
         params=params,
