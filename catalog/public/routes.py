@@ -11,7 +11,6 @@ from urllib.parse import urlencode, urlsplit
 from flask import (
     Response,
     abort,
-    g,
     jsonify,
     make_response,
     render_template,
@@ -47,9 +46,7 @@ def _safe_url_filter(value):
 def served() -> tuple[int, str] | None:
     """(id, course id label) of the jurisdiction the app serves (CATALOG_JURISDICTION), None
     before anything is seeded; an unknown configured code is a 404 naming it."""
-    if "public_served" not in g:
-        g.public_served = listing.served(db.session, configured_jurisdiction())
-    return g.public_served
+    return listing.served(db.session, configured_jurisdiction())
 
 
 def served_id() -> int | None:
@@ -60,9 +57,7 @@ def served_id() -> int | None:
 
 def taxonomy() -> Taxonomy:
     """The served jurisdiction's categories."""
-    if "public_taxonomy" not in g:
-        g.public_taxonomy = listing.taxonomy_of(db.session, served_id())
-    return g.public_taxonomy
+    return listing.taxonomy_of(db.session, served_id())
 
 
 def course_query() -> CourseQuery:

@@ -293,7 +293,20 @@ _HOLDERS_LOCK = threading.Lock()
 
 
 def current(session) -> Snapshot:
-    """This worker's snapshot of the published catalog, reloaded when the version moved."""
+    """This worker's snapshot of the published catalog, reloaded when the version moved. The
+    version is read once per transaction of `session` (a request asks several times)."""
+    if hasattr(session, "registry"):  # a scoped_session: the request's own Session
+        session = session.registry()
+    seen = session.info.get("published_snapshot")
+    transaction = session.get_transaction()
+    if seen is not None and transaction is not None and seen[0] is transaction:
+        return seen[1]
+    snapshot = _current(session)
+    session.info["published_snapshot"] = (session.get_transaction(), snapshot)
+    return snapshot
+
+
+def _current(session) -> Snapshot:
     engine = session.get_bind()
     holder = _HOLDERS.get(engine)
     if holder is None:
