@@ -6,7 +6,7 @@ keys) in numpy arrays, one `Slice` per jurisdiction, with the taxonomy, provider
 beside them, and a request answers filters, facet counts, totals and the order of a page from them.
 Only the full-text match (ids from FTS5 / tsvector) and the page's own rows are read per request.
 
-The database stays the source of truth: `search_version` (migration 0006_search_version) holds one
+The database stays the source of truth: `search_version` (migration 0007_search_version) holds one
 row whose value triggers change in the same transaction as any change to a published row, a sort
 key, a category, a provider or a jurisdiction. Every request reads it (one primary-key lookup) and
 reloads the arrays when it differs from the loaded one, so a committed decision is in the very next

@@ -14,15 +14,15 @@ run once per transaction at commit: the row is locked only for the instant befor
 (an import holding its transaction open never blocks a decision on it, and no lock-order
 deadlock can involve it). TRUNCATE (the tests) changes it too.
 
-Revision ID: 0006
-Revises: pg_import_triggers
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
-revision = "0006"
-down_revision = "pg_import_triggers"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
