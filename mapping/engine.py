@@ -33,6 +33,18 @@ def _keys(tokens: Sequence[Token]) -> list[str]:
     return content_keys(t.abbr.lower() if t.abbr else t.key for t in tokens)
 
 
+def _covers(text: str, keyword: str) -> bool:
+    """Every word of the keyword is (nearly) in the title: token-set similarity is 100 for a title
+    that is a subset of the keyword ("traffic" vs "traffic law"), which is not a match."""
+    words = text.split()
+    return all(
+        any(w == k or fuzz.ratio(w, k) >= _WORD_CUTOFF for w in words) for k in keyword.split()
+    )
+
+
+_WORD_CUTOFF = 80
+
+
 class Engine:
     """Suggests areas (with an hour split) and topics for courses, with evidence."""
 
@@ -105,7 +117,7 @@ class Engine:
         evidence_list = []
         for course, norm, toks, text in zip(distinct, norms, prepared, texts, strict=True):
             evidence = self._title_evidence(norm, toks)
-            self._fuzzy_evidence(evidence, by_text.get(text, {}))
+            self._fuzzy_evidence(evidence, by_text.get(text, {}), text)
             for field in ("description", "objectives"):
                 value = getattr(course, field)
                 if value:
@@ -268,7 +280,7 @@ class Engine:
         return ev
 
     def _fuzzy_evidence(
-        self, ev: dict[str, list[Evidence]], found: dict[str, tuple[int, int]]
+        self, ev: dict[str, list[Evidence]], found: dict[str, tuple[int, int]], text: str
     ) -> None:
         comp = self.compiled
         weight = float(self.setting("fuzzy_weight"))
@@ -281,6 +293,8 @@ class Engine:
             ):
                 continue
             if self.taxonomy.get(slug).kind == "topic" and score < topic_cutoff:
+                continue
+            if not _covers(text, self._choices[idx]):
                 continue
             roles = {role: phrase for s, role, phrase in comp.choice_entries[idx] if s == slug}
             role = "strong" if "strong" in roles else "weak"

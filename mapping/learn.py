@@ -37,6 +37,7 @@ _MIN_PER_CLASS = 3
 _FOLDS = 5
 _MIN_PAIRS = 20  # agreed labels among the decisions needed before the model calibrates them
 _NEVER = 1.01
+_CHUNK = 5000
 
 
 def example_area(example: Example) -> str | None:
@@ -246,6 +247,17 @@ class Learner:
         evidence: Sequence[dict[str, list[Evidence]]],
     ) -> list[Learned]:
         """The learned view of each course (probabilities, evidence texts, thresholds)."""
+        out: list[Learned] = []
+        for lo in range(0, len(keys), _CHUNK):  # bounds the feature matrices' memory
+            out += self._predict(engine, keys[lo : lo + _CHUNK], evidence[lo : lo + _CHUNK])
+        return out
+
+    def _predict(
+        self,
+        engine: Engine,
+        keys: Sequence[Sequence[str]],
+        evidence: Sequence[dict[str, list[Evidence]]],
+    ) -> list[Learned]:
         if not keys:
             return []
         docs = [_grams(k) for k in keys]

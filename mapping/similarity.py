@@ -23,7 +23,7 @@ from .normalise import STOPWORDS
 
 __all__ = ["SimilarityIndex", "content_keys"]
 
-_BLOCK = 4096  # queries per sparse product: bounds memory at BLOCK x corpus size
+_BLOCK = 1024  # queries per sparse product: bounds memory at BLOCK x corpus size
 
 
 def content_keys(keys: Iterable[str]) -> list[str]:
