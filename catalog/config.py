@@ -192,6 +192,8 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         # Reconciliation API: queries a minute per address (per worker; 0 = no limit), body size.
         "RECONCILE_RATE_PER_MINUTE": int(os.environ.get("RECONCILE_RATE_PER_MINUTE", "3000")),
         "RECONCILE_MAX_BODY": 256 * 1024,
+        # Seconds the reconciliation index may lag behind the published courses.
+        "RECONCILE_INDEX_MAX_AGE": float(os.environ.get("RECONCILE_INDEX_MAX_AGE", "5")),
     }
     config.update(overrides)
     return config

@@ -104,7 +104,8 @@ def service():
         refused = _limited(max(0, len(batch) - 1))
         if refused is not None:
             return refused
-        return _json(reconciling.reconcile(db.session, jurisdiction, batch))
+        max_age = float(current_app.config.get("RECONCILE_INDEX_MAX_AGE", 5))
+        return _json(reconciling.reconcile(db.session, jurisdiction, batch, max_age=max_age))
     if extend is not None:
         wanted = reconcile_data.parse_extend(extend)
         refused = _limited(max(0, len(wanted["ids"]) // 10))

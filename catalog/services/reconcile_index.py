@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,15 @@ from catalog.services.publishing.listing import Taxonomy
 from catalog.services.suggesting import get_engine
 from mapping import normalise
 
-__all__ = ["FUNCTION_WORDS", "HOURS", "CourseIndex", "course_index", "numbers", "words"]
+__all__ = [
+    "FUNCTION_WORDS",
+    "HOURS",
+    "CourseIndex",
+    "clear_cache",
+    "course_index",
+    "numbers",
+    "read_words",
+]
 
 FUNCTION_WORDS = frozenset("a an and the of for in on to with by at from or vs".split())
 HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|hr|h)\b\.?", re.IGNORECASE)
@@ -34,19 +43,31 @@ class CourseIndex:
     ids: list[int] = field(default_factory=list)
     courses: list[dict] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # normalised words, function words dropped
+    sorted_keys: list[str] = field(default_factory=list)  # the same words in sorted order
     identity: list[str] = field(default_factory=list)  # normalise_title(title)
     numbers: list[frozenset] = field(default_factory=list)
     postings: dict[str, np.ndarray] = field(default_factory=dict)
     by_id: dict[int, int] = field(default_factory=dict)
+    compiled: object = None  # the engine's compiled taxonomy the titles were read with
+    checked_at: float = 0.0  # time.monotonic() of the last signature check
+
+    def words(self, titles: list[str]) -> list[list[str]]:
+        """Query titles read exactly as the index's titles were."""
+        return read_words(self.compiled, titles)
 
 
 _CACHE: dict[tuple[str, int], CourseIndex] = {}
 _LOCK = threading.Lock()
 
 
-def words(session, jurisdiction: Jurisdiction, titles: list[str]) -> list[list[str]]:
+def clear_cache() -> None:
+    """Forget every index (tests that rebuild the database under the same URL)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def read_words(compiled, titles: list[str]) -> list[list[str]]:
     """Each title's words as the engine reads them: normalised, stemmed, abbreviations expanded."""
-    compiled = get_engine(session, jurisdiction, with_examples=False).compiled
     cache: dict[str, list[str]] = {}
     out = []
     for title in titles:
@@ -70,17 +91,35 @@ def _signature(session, jurisdiction: Jurisdiction, today: dt.date) -> tuple:
         ),
         {"j": jurisdiction.id, "today": psql.today_param(dialect, today)},
     ).one()
-    return (jurisdiction.id, today.isoformat(), *(str(v) for v in row))
+    # The abbreviations change how titles read (staff edit them in /admin).
+    abbreviations = session.execute(
+        text("SELECT count(*), max(id) FROM abbreviations WHERE jurisdiction_id = :j"),
+        {"j": jurisdiction.id},
+    ).one()
+    return (jurisdiction.id, today.isoformat(), *(str(v) for v in (*row, *abbreviations)))
 
 
-def course_index(session, jurisdiction: Jurisdiction, *, today: dt.date | None = None):
-    """The matching index of the jurisdiction's published courses, rebuilt when they change."""
+def course_index(
+    session, jurisdiction: Jurisdiction, *, today: dt.date | None = None, max_age: float = 0
+):
+    """The matching index of the jurisdiction's published courses, rebuilt when they change.
+
+    Whether they changed is checked at most every `max_age` seconds (the check counts the
+    published courses: a scan that would otherwise be a good share of a small batch)."""
     today = today or dt.date.today()
-    signature = _signature(session, jurisdiction, today)
     cache_key = (str(session.get_bind().url), jurisdiction.id)
     with _LOCK:
         cached = _CACHE.get(cache_key)
+    now = time.monotonic()
+    if (
+        cached is not None
+        and now - cached.checked_at < max_age
+        and cached.signature[1] == today.isoformat()
+    ):
+        return cached
+    signature = _signature(session, jurisdiction, today)
     if cached is not None and cached.signature == signature:
+        cached.checked_at = now
         return cached
     dialect = session.get_bind().dialect.name
     rows = session.execute(
@@ -98,12 +137,14 @@ def course_index(session, jurisdiction: Jurisdiction, *, today: dt.date | None =
     taxonomy = Taxonomy.load(session, jurisdiction.id)
     for start in range(0, len(courses), 900):
         psql.attach_categories(session, courses[start : start + 900], taxonomy)
-    index = CourseIndex(signature)
+    index = CourseIndex(signature, checked_at=now)
     index.courses = courses
     index.ids = [c["id"] for c in courses]
     index.by_id = {cid: i for i, cid in enumerate(index.ids)}
-    title_words = words(session, jurisdiction, [c["title"] for c in courses])
+    index.compiled = get_engine(session, jurisdiction, with_examples=False).compiled
+    title_words = index.words([c["title"] for c in courses])
     index.keys = [" ".join(w) for w in title_words]
+    index.sorted_keys = [" ".join(sorted(w)) for w in title_words]
     index.identity = [normalise_title(c["title"]) for c in courses]
     index.numbers = [numbers(c["title"]) for c in courses]
     postings: dict[str, list[int]] = {}

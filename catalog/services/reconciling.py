@@ -20,8 +20,10 @@ A course's score is built from parts, each returned as a `features` entry:
   `control_number_match`: an exact control number is 100 whatever the title.
 
 `match` is true only for one clear winner: score >= MATCH_THRESHOLD, its title part alone >=
-MATCH_TITLE_MIN (properties cannot make a weak title a match) and at least MATCH_MARGIN above the
-runner-up. Candidates come from one batched `process.cdist` (token_sort_ratio, every query of the
+MATCH_TITLE_MIN (properties cannot make a weak title a match), every word of its title found in the
+query (`unmatched_words` 0: same word, a misspelling of it or its abbreviation; "Case Studies for
+Supervisors" is not "Legal Update Case Studies for Supervisors") and at least MATCH_MARGIN above
+the runner-up. Candidates come from one batched `process.cdist` (token_sort_ratio, every query of the
 batch against every course) plus a word index (courses sharing the query's words, weighted by how
 rare each word is), and only those are scored in full.
 """
@@ -40,7 +42,6 @@ from catalog.models import Jurisdiction
 from catalog.services.courses import normalise_title
 from catalog.services.errors import ServiceError
 from catalog.services.reconcile_index import HOURS, CourseIndex, course_index, numbers
-from catalog.services.reconcile_index import words as title_words
 from catalog.services.suggesting import get_engine
 from mapping import CourseInput
 
@@ -64,7 +65,7 @@ MAX_LIMIT = 25
 MAX_BATCH = 50  # queries per request (the manifest asks for 10)
 MAX_QUERY_CHARS = 500  # per query string
 MAX_PROPERTIES = 10  # per query
-RETRIEVE = 30  # candidates per query from each retrieval signal
+RETRIEVE = 25  # candidates per query from each retrieval signal
 TYPES = {"course": "Approved course", "category": "Course category"}
 QUERY_PROPERTIES = {
     "provider": "Provider (slug or name)",
@@ -172,11 +173,15 @@ def parse_batch(raw: str | None) -> list[Query]:
 # -- scoring ---------------------------------------------------------------------------------
 
 
-def _fold(query_words: list[str], candidate_words: set[str]) -> str:
-    """The query's words, each one that starts a candidate word (>= 3 letters) read as that word."""
+def _fold(query_words: list[str], unknown: set[str], candidate_key: str) -> str:
+    """The query's words, each unknown one (no course has it) that starts a word of the candidate
+    (>= 3 letters: "intro", "adv") read as that word."""
+    if not unknown:
+        return " ".join(query_words)
+    candidate_words = candidate_key.split()
     out = []
     for w in query_words:
-        if w not in candidate_words and len(w) >= 3:
+        if w in unknown and len(w) >= 3:
             w = next((c for c in candidate_words if len(c) > len(w) and c.startswith(w)), w)
         out.append(w)
     return " ".join(out)
@@ -199,33 +204,32 @@ def _hours(query: Query) -> Decimal | None:
     return _decimal(found.group(1)) if found else None
 
 
-def _candidates(index: CourseIndex, words: list[str], sort_row) -> set[int]:
-    picked: set[int] = set()
+def _candidates(index: CourseIndex, words: list[str], best_sorted) -> set[int]:
+    picked: set[int] = set(best_sorted.tolist()) if best_sorted is not None else set()
     n = len(index.ids)
-    if sort_row is not None and n:
-        k = min(RETRIEVE, n)
-        picked.update(np.argpartition(sort_row, n - k)[n - k :].tolist())
     lists = [index.postings[w] for w in set(words) if w in index.postings]
     if lists:
         weights = np.zeros(n, dtype=np.float32)
         for plist in lists:
             weights[plist] += 1.0 / np.log2(2 + len(plist))
-        k = min(RETRIEVE, int((weights > 0).sum()))
-        if k:
-            picked.update(np.argpartition(weights, n - k)[n - k :].tolist())
+        sharing = np.flatnonzero(weights)
+        if len(sharing) > RETRIEVE:
+            best = np.argpartition(weights[sharing], len(sharing) - RETRIEVE)
+            sharing = sharing[best[len(sharing) - RETRIEVE :]]
+        picked.update(sharing.tolist())
     return picked
 
 
-def _score_course(index: CourseIndex, i: int, query: Query, words: list[str], hours) -> dict:
+def _score_course(index: CourseIndex, i: int, query: Query, words: list[str], asked: dict) -> dict:
     course = index.courses[i]
+    hours = asked["hours"]
     key = index.keys[i]
-    folded = _fold(words, set(key.split()))
+    folded = _fold(words, asked["unknown"], key)
     title_set = fuzz.token_set_ratio(folded, key)
     title_sort = fuzz.token_sort_ratio(folded, key)
-    exact = normalise_title(query.text) == index.identity[i]
+    exact = asked["identity"] == index.identity[i]
     title = 100 if exact else min(99, round((title_set + title_sort) / 2))
-    q_numbers = numbers(query.text)
-    mismatch = bool(q_numbers) and q_numbers != index.numbers[i]
+    mismatch = bool(asked["numbers"]) and asked["numbers"] != index.numbers[i]
     features: list[dict] = [
         {"id": "title_set", "value": round(title_set)},
         {"id": "title_sort", "value": round(title_sort)},
@@ -275,45 +279,75 @@ def course_description(course: dict) -> str:
     return ", ".join(p for p in parts if p) + (f"; {', '.join(cats)}" if cats else "")
 
 
-def _decide(scored: list[dict], limit: int) -> list[dict]:
+def _unmatched(query_words: list[str], candidate_key: str) -> int:
+    """Words of the candidate's title with no counterpart in the query: not the same word, not a
+    misspelling of it (ratio >= 80 for words of 4+ letters), not abbreviated by a query word."""
+    missing = 0
+    for c in candidate_key.split():
+        if not any(
+            w == c
+            or (len(w) >= 3 and c.startswith(w))
+            or (len(c) >= 4 and fuzz.ratio(w, c, score_cutoff=80))
+            for w in query_words
+        ):
+            missing += 1
+    return missing
+
+
+def _decide(index: CourseIndex, words: list[str], scored: list[dict], limit: int) -> list[dict]:
     scored.sort(key=lambda s: (-s["score"], -s["title"], s["index"]))
     top = scored[:limit]
     if top:
+        best = top[0]
         runner_up = scored[1]["score"] if len(scored) > 1 else 0
-        gap = top[0]["score"] - runner_up
-        top[0]["match"] = (
-            top[0]["score"] >= MATCH_THRESHOLD
-            and top[0]["title"] >= MATCH_TITLE_MIN
+        gap = best["score"] - runner_up
+        unmatched = _unmatched(words, index.keys[best["index"]])
+        best["match"] = (
+            best["score"] >= MATCH_THRESHOLD
+            and best["title"] >= MATCH_TITLE_MIN
+            and unmatched == 0
             and gap >= MATCH_MARGIN
         )
-        top[0]["features"].append({"id": "runner_up_gap", "value": gap})
+        best["features"].append({"id": "runner_up_gap", "value": gap})
+        best["features"].append({"id": "unmatched_words", "value": unmatched})
     return top
 
 
-def _reconcile_courses(session, jurisdiction, queries: list[Query], today) -> dict[str, list]:
-    index = course_index(session, jurisdiction, today=today)
-    words = title_words(session, jurisdiction, [q.text for q in queries])
+def _reconcile_courses(
+    session, jurisdiction, queries: list[Query], today, max_age: float
+) -> dict[str, list]:
+    index = course_index(session, jurisdiction, today=today, max_age=max_age)
+    words = index.words([q.text for q in queries])
     keys = [" ".join(w) for w in words]
-    sort_matrix = None
+    best_sorted = None
     if index.keys and any(keys):
-        sort_matrix = process.cdist(
-            keys, index.keys, scorer=fuzz.token_sort_ratio, dtype="uint8", workers=-1
+        # token_sort_ratio, with the courses' words sorted once when the index was built
+        sorted_keys = [" ".join(sorted(k.split())) for k in keys]
+        best_sorted = process.cdist(
+            sorted_keys, index.sorted_keys, scorer=fuzz.ratio, dtype="uint8", workers=-1
         )
+        n, k = len(index.keys), min(RETRIEVE, len(index.keys))
+        best_sorted = np.argpartition(best_sorted, n - k, axis=1)[:, n - k :]
     out: dict[str, list] = {}
     for qi, query in enumerate(queries):
         if not keys[qi] and not query.properties.get("control_number"):
             out[query.key] = []
             continue
-        picked = _candidates(index, words[qi], sort_matrix[qi] if sort_matrix is not None else None)
+        picked = _candidates(index, words[qi], best_sorted[qi] if best_sorted is not None else None)
         controls = {c.casefold() for c in query.properties.get("control_number", [])}
         if controls:
             picked.update(
                 i for i, c in enumerate(index.courses) if c["control_number"].casefold() in controls
             )
-        hours = _hours(query)
-        scored = [_score_course(index, i, query, words[qi], hours) for i in picked]
+        asked = {
+            "hours": _hours(query),
+            "identity": normalise_title(query.text),
+            "numbers": numbers(query.text),
+            "unknown": {w for w in words[qi] if w not in index.postings},
+        }
+        scored = [_score_course(index, i, query, words[qi], asked) for i in picked]
         results = []
-        for s in _decide(scored, query.limit):
+        for s in _decide(index, words[qi], scored, query.limit):
             course = index.courses[s["index"]]
             results.append(
                 {
@@ -377,9 +411,15 @@ def _reconcile_categories(session, jurisdiction, queries: list[Query]) -> dict[s
 
 
 def reconcile(
-    session, jurisdiction: Jurisdiction, queries: list[Query], *, today: dt.date | None = None
+    session,
+    jurisdiction: Jurisdiction,
+    queries: list[Query],
+    *,
+    today: dt.date | None = None,
+    max_age: float = 0,
 ) -> dict:
-    """Answer a batch: `{key: {"result": [candidates best first]}}` in the 0.2 shape."""
+    """Answer a batch: `{key: {"result": [candidates best first]}}` in the 0.2 shape; the
+    course index may be up to `max_age` seconds behind the database."""
     today = today or dt.date.today()
     by_type: dict[str, list[Query]] = {"course": [], "category": []}
     for q in queries:
@@ -388,7 +428,7 @@ def reconcile(
             by_type[known[0]].append(q)
     answers: dict[str, list] = {}
     if by_type["course"]:
-        answers.update(_reconcile_courses(session, jurisdiction, by_type["course"], today))
+        answers.update(_reconcile_courses(session, jurisdiction, by_type["course"], today, max_age))
     if by_type["category"]:
         answers.update(_reconcile_categories(session, jurisdiction, by_type["category"]))
     return {q.key: {"result": answers.get(q.key, [])} for q in queries}

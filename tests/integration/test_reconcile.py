@@ -19,6 +19,7 @@ from referencing.jsonschema import DRAFT7
 
 from catalog.reconcile.limits import limiter
 from catalog.services import reconciling
+from catalog.services.reconcile_index import clear_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -77,6 +78,7 @@ def test_the_validator_accepts_the_upstream_valid_examples_and_refuses_the_inval
 @pytest.fixture
 def world(app, make_course, make_pending_course, users):
     limiter.reset()
+    clear_cache()  # the previous test's database had the same URL
     made = {
         "deesc": make_course(
             "Introduction to De-escalation (1 hour)",
@@ -448,3 +450,14 @@ def test_openrefine_session_end_to_end(app_factory, world, schemas):
     assert preview.status_code == 200 and preview.mimetype == "text/html"
     assert "X-Frame-Options" not in preview.headers
     assert "frame-ancestors *" in preview.headers["Content-Security-Policy"]
+
+
+def test_a_newly_approved_course_is_found_once_the_index_may_be_rebuilt(
+    app, client, world, make_course, schemas
+):
+    app.config["RECONCILE_INDEX_MAX_AGE"] = 0
+    query = {"q": {"query": "Sovereign Citizen Encounters"}}
+    assert not any(c["match"] for c in results(client, schemas, query)["q"])
+    added = make_course("Sovereign Citizen Encounters", areas={"legal-studies": 1})
+    found = results(client, schemas, query)["q"]
+    assert found[0]["id"] == str(added.id) and found[0]["match"] is True
