@@ -123,6 +123,7 @@ def service():
         "root": request.host_url,
         "identifier_space": url_for("public.courses", _external=True) + "/",
         "schema_space": root + "/types/",
+        "docs": url_for("api.docs", _external=True) + "#reconciliation",
         "view": root + "/view/{{id}}",
         "preview": url_for("reconcile.preview", _external=True) + "?id={{id}}",
         "suggest_entity": url_for("reconcile.suggest_entity"),

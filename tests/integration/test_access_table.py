@@ -175,6 +175,9 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("/admin/users/<int:user_id>/password", "POST"): ("/admin/users/{victim}/password", ADMIN),
     ("/admin/users/<int:user_id>/tokens", "POST"): ("/admin/users/{victim}/tokens", ADMIN),
     ("/admin/tokens/<int:token_id>/revoke", "POST"): ("/admin/tokens/{victim_token}/revoke", ADMIN),
+    # The API's description (public)
+    ("/api/v1/openapi.json", "GET"): ("/api/v1/openapi.json", PUBLIC),
+    ("/api/v1/docs", "GET"): ("/api/v1/docs", PUBLIC),
     # Reconciliation API 0.2 (public, cookie-less; an empty POST answers the manifest)
     ("/reconcile", "GET"): ("/reconcile", PUBLIC),
     ("/reconcile", "POST"): ("/reconcile", PUBLIC),
