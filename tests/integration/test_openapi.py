@@ -172,3 +172,17 @@ def test_the_app_keeps_its_openapi_document(app, api_world, capsys):
             f"{len(CHECKS)} checks each, {len(failures)} failing operations"
         )
     assert not failures, "\n\n".join(failures)
+
+
+def test_an_id_longer_than_the_database_holds_is_a_404_not_a_500(client, api_world):
+    token = {"Authorization": f"Bearer {api_world}"}
+    huge = "92578679276445912678665642049536"
+    answer = client.post(f"/api/v1/courses/{huge}/decision", json={}, headers=token)
+    assert answer.status_code == 404 and set(answer.get_json()) == {"error", "details"}
+    assert client.get(f"/courses/{huge}").status_code == 404
+    assert client.post(
+        f"/api/v1/courses/{2**63 - 1}/decision", json={}, headers=token
+    ).status_code in (
+        400,
+        404,
+    )
