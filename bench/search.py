@@ -89,13 +89,78 @@ DESCRIPTIONS = [
     "Covers policy, case law and field practice of {s}.",
 ]
 DELIVERIES = ["in-person", "online", "live-virtual", "blended"]
-QUERIES = [
-    ("de-escalation", "de-escalation"),
-    ("deescalation", "de-escalation"),
-    ("firearms qualification", "firearms"),
-    ("bias", "implicit-bias"),
-    ("racial profiling", "racial-profiling"),
-    ("crisis", "de-escalation"),
+# The mix: words and word pairs of the bench titles and descriptions (every one has matches at
+# 1,000 courses), each twice with different facets, cycled by every client: over 100 distinct
+# URLs, so that caching a few proves nothing. The baselines get the same words, no facets.
+WORDS = [
+    "de-escalation",
+    "deescalation",
+    "verbal de-escalation",
+    "crisis",
+    "crisis intervention",
+    "implicit bias",
+    "bias",
+    "fair impartial",
+    "racial profiling",
+    "traffic stop",
+    "handgun",
+    "handgun qualification",
+    "patrol rifle",
+    "rifle",
+    "low light",
+    "shooting",
+    "legal update",
+    "legal",
+    "search seizure",
+    "use of force",
+    "use-of-force",
+    "crash",
+    "crash investigation",
+    "report writing",
+    "report",
+    "dwi",
+    "dwi detection",
+    "wellness",
+    "officer wellness",
+    "ethics",
+    "defensive tactics",
+    "emergency vehicle",
+    "vehicle operations",
+    "first aid",
+    "cpr",
+    "domestic violence",
+    "child abuse",
+    "advanced",
+    "introduction",
+    "refresher",
+    "basic",
+    "practical",
+    "missouri",
+    "patrol",
+    "supervisors",
+    "rural communities",
+    "workshop",
+    "roll call",
+    "scenarios",
+    "online",
+    "case studies",
+    "knowledge check",
+    "case law",
+]
+FACET_SETS = [
+    {},
+    {"delivery": "online"},
+    {"hours": "1"},
+    {"delivery": "remote", "hours": "1"},
+    {"sort": "title"},
+    {"delivery": "in-person"},
+    {"sort": "hours"},
+    {"max_hours": "2"},
+]
+MIX = [
+    {"q": word, **FACET_SETS[(i * 2 + k) % len(FACET_SETS)]}
+    for k in range(2)
+    for i, word in enumerate(WORDS)
 ]
 
 
@@ -213,6 +278,33 @@ def app(environ, start_response):
     n = con.execute("SELECT count(*) FROM courses_fts WHERE courses_fts MATCH ?", (expr,)).fetchone()[0]
     rows = con.execute("SELECT rowid, title FROM courses_fts WHERE courses_fts MATCH ? ORDER BY rank LIMIT 20", (expr,)).fetchall()
     con.close()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"total": n, "courses": rows}).encode()]
+"""
+
+# (c): the minimal PostgreSQL endpoint: the app's own tsquery (search.match) over the same
+# search_courses table, count + ts_rank LIMIT 20, one connection per worker with the app's
+# session settings.
+BASELINE_PG = """
+import json, os, re, urllib.parse
+import psycopg
+from catalog.services.publishing.search import match, parse
+CON = []
+def app(environ, start_response):
+    if not CON:
+        con = psycopg.connect(os.environ["BENCH_PG"], autocommit=True)
+        con.execute("SET random_page_cost = 1.1")
+        con.execute("SET max_parallel_workers_per_gather = 0")
+        CON.append(con)
+    q = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("q", [""])[0]
+    m = match("postgresql", parse(q))
+    tsq = re.sub(r":(ts_[0-9_]+)", r"%(\\1)s", m.ids_sql.split("s.doc @@ ", 1)[1])
+    params = {k: v for k, v in m.params.items() if k.startswith("ts_")}
+    cur = CON[0].cursor()
+    n = cur.execute(f"SELECT count(*) FROM search_courses s WHERE s.doc @@ {tsq}", params).fetchone()[0]
+    rows = cur.execute(
+        f"SELECT s.course_id, s.title FROM search_courses s WHERE s.doc @@ {tsq} "
+        f"ORDER BY ts_rank(s.doc, {tsq}) DESC LIMIT 20", params).fetchall()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps({"total": n, "courses": rows}).encode()]
 """
@@ -342,15 +434,6 @@ def check(port: int, path: str) -> dict:
     return json.loads(body)
 
 
-def check_app(port: int) -> dict:
-    """The app's answer to the first bench query, which must be exact matches (a total of 0
-    would measure the close-match fallback instead)."""
-    sample = check(port, app_paths()[0])
-    if not sample["total"] or sample["close_matches"]:
-        raise SystemExit(f"the app found no exact match on the bench data: {sample['notices']}")
-    return sample
-
-
 def gunicorn(app: str, env: dict, port: int, cwd=ROOT) -> subprocess.Popen:
     return start(
         [
@@ -370,122 +453,106 @@ def gunicorn(app: str, env: dict, port: int, cwd=ROOT) -> subprocess.Popen:
 
 
 def app_paths() -> list[str]:
-    return [f"/courses.json?{urllib.parse.urlencode({'q': q, 'topic': t})}" for q, t in QUERIES]
+    return [f"/courses.json?{urllib.parse.urlencode(params)}" for params in MIX]
+
+
+def text_paths(prefix: str) -> list[str]:
+    """The same words for a baseline (which ignores facets), in the same cycle."""
+    return [f"{prefix}?{urllib.parse.urlencode({'q': params['q']})}" for params in MIX]
+
+
+def check_all(port: int, paths: list[str]) -> None:
+    """Every query of the mix must find courses as typed (a total of 0 would measure the typo
+    and close-match fallbacks instead)."""
+    for path in dict.fromkeys(paths):
+        body = check(port, path)
+        if not body["total"] or body.get("close_matches"):
+            raise SystemExit(
+                f"{path} found no exact match on the bench data: {body.get('notices')}"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 100_000)))
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 20)))
+    parser.add_argument(
+        "--sizes",
+        default=os.environ.get("BENCH_SIZES", "1000,10000,100000"),
+        help="comma-separated numbers of approved courses",
+    )
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 12)))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--quick", action="store_true", help="20,000 rows, 5 s per target")
     parser.add_argument(
-        "--slices", type=int, default=4, help="alternating turns of the app and (a)"
+        "--quick", action="store_true", help="1,000 and 10,000 rows, 4 s per target"
     )
+    parser.add_argument("--slices", type=int, default=4, help="alternating turns of the targets")
     args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if args.quick:
-        args.rows, args.seconds = min(args.rows, 20_000), min(args.seconds, 5.0)
+        sizes, args.seconds = [s for s in sizes if s <= 10_000] or [1000], min(args.seconds, 4.0)
+    print(f"{len(set(app_paths()))} distinct app URLs, {len(set(text_paths('/')))} distinct words")
+    table = []
+    for n in sizes:
+        results = run_size(n, args)
+        report(n, results, args)
+        table.append((n, results))
+    summary_table(table)
+
+
+def run_size(n: int, args) -> dict[str, dict]:
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
     db_file = work / "bench.db"
     url = f"sqlite:///{db_file}"
-    print(f"Loading {args.rows:,} approved courses into {db_file} ...", flush=True)
+    print(f"\nLoading {n:,} approved courses into {db_file} ...", flush=True)
     t0 = time.perf_counter()
-    load(url, args.rows)
+    load(url, n)
     print(f"  loaded and indexed in {time.perf_counter() - t0:.1f} s", flush=True)
     (work / "baseline_app.py").write_text(BASELINE)
-    (work / "metadata.json").write_text(
-        json.dumps(
-            {
-                "databases": {
-                    "bench": {"tables": {"courses": {"fts_table": "courses_fts", "fts_pk": "id"}}}
-                }
-            }
-        )
-    )
-    results: dict[str, dict] = {}
+    (work / "baseline_pg.py").write_text(BASELINE_PG)
     procs: list[subprocess.Popen] = []
+    targets: dict[str, tuple[int, list[str]]] = {}
+    pg = None if args.no_postgres else postgres_database()
     try:
         port = free_port()
-        app_in_scratch = {**app_env(url), "PYTHONPATH": str(ROOT)}
-        procs.append(gunicorn("catalog:create_app()", app_in_scratch, port, cwd=work))
-        sample = check_app(port)
-        print(
-            f"  app: q=de-escalation&topic=de-escalation -> total {sample['total']}, "
-            f"{len(sample['facets'])} facets",
-            flush=True,
+        procs.append(
+            gunicorn(
+                "catalog:create_app()", {**app_env(url), "PYTHONPATH": str(ROOT)}, port, cwd=work
+            )
         )
-        app_port = port
-
+        check_all(port, app_paths())
+        targets["app (SQLite)"] = (port, app_paths())
         port = free_port()
         env = {**os.environ, "BENCH_SQLITE": str(db_file), "PYTHONPATH": str(ROOT)}
         procs.append(gunicorn("baseline_app:app", env, port, cwd=work))
-        paths = [f"/?{urllib.parse.urlencode({'q': q})}" for q, _ in QUERIES]
-        print(f"  (a): total {check(port, paths[0])['total']}", flush=True)
-        results.update(
-            drive_in_turns(
-                {
-                    "app (SQLite)": (app_port, app_paths()),
-                    "(a) plain sqlite3 FTS5": (port, paths),
-                },
-                args.seconds,
-                args.clients,
-                max(1, args.slices),
+        targets["(a) bare sqlite3 FTS5"] = (port, text_paths("/"))
+        if pg:
+            admin, name, pg_url = pg
+            print("  the same rows into PostgreSQL ...", flush=True)
+            load(pg_url, n)
+            port = free_port()
+            procs.append(
+                gunicorn(
+                    "catalog:create_app()",
+                    {**app_env(pg_url), "PYTHONPATH": str(ROOT)},
+                    port,
+                    cwd=work,
+                )
             )
-        )
-        stop(procs.pop())
-        stop(procs.pop())
-
-        port = free_port()
-        procs.append(
-            start(
-                [
-                    str(BIN / "datasette"),
-                    "serve",
-                    str(db_file),
-                    "--port",
-                    str(port),
-                    "--host",
-                    "127.0.0.1",
-                    "-m",
-                    str(work / "metadata.json"),
-                    "--setting",
-                    "sql_time_limit_ms",
-                    "20000",
-                ],
-                dict(os.environ),
-                port,
-            )
-        )
-        paths = [
-            f"/bench/courses.json?{urllib.parse.urlencode({'_search': q, '_facet': 'delivery', '_size': 20})}"
-            for q, _ in QUERIES
-        ]
-        check(port, paths[0])
-        results["(b) Datasette"] = drive(port, paths, args.seconds, args.clients)
-        stop(procs.pop())
-
-        if not args.no_postgres:
-            pg = postgres_database()
-            if pg:
-                admin, name, pg_url = pg
-                try:
-                    print("Loading the same rows into PostgreSQL ...", flush=True)
-                    load(pg_url, args.rows)
-                    port = free_port()
-                    pg_env = {**app_env(pg_url), "PYTHONPATH": str(ROOT)}
-                    procs.append(gunicorn("catalog:create_app()", pg_env, port, cwd=work))
-                    check_app(port)
-                    results["app (PostgreSQL)"] = drive(
-                        port, app_paths(), args.seconds, args.clients
-                    )
-                    stop(procs.pop())
-                finally:
-                    drop_database(admin, name)
+            check_all(port, app_paths())
+            targets["app (PostgreSQL)"] = (port, app_paths())
+            port = free_port()
+            env = {**os.environ, "BENCH_PG": pg_url, "PYTHONPATH": str(ROOT)}
+            procs.append(gunicorn("baseline_pg:app", env, port, cwd=work))
+            targets["(c) minimal PostgreSQL"] = (port, text_paths("/"))
+        for name_, (port, paths) in targets.items():
+            if not name_.startswith("app"):
+                check(port, paths[0])
+        return drive_in_turns(targets, args.seconds, args.clients, max(1, args.slices))
     finally:
         for proc in procs:
             stop(proc)
-    report(results, args)
+        if pg:
+            drop_database(pg[0], pg[1])
 
 
 def postgres_database():
@@ -514,34 +581,58 @@ def drop_database(admin, name: str) -> None:
     admin.dispose()
 
 
-def report(results: dict[str, dict], args) -> None:
+def report(n: int, results: dict[str, dict], args) -> None:
     print(
-        f"\n/courses.json?q=...&topic=... with total and facets; {args.rows:,} rows, "
-        f"{args.clients} clients, {args.seconds:g} s each, gunicorn -w 2"
+        f"\n/courses.json?q=...[&facets] with total and facets; {n:,} rows, "
+        f"{args.clients} clients, {args.seconds:g} s each in {args.slices} alternating slices, "
+        "gunicorn -w 2"
     )
     print(f"{'target':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, r in results.items():
         print(f"{name:<26}{r['rps']:>9.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}")
-    app, limit = results.get("app (SQLite)"), results.get("(a) plain sqlite3 FTS5")
-    other = results.get("(b) Datasette")
-    if app and limit:
-        tput = app["rps"] / limit["rps"]
-        tail = app["p99"] / limit["p99"]
-        print(
-            f"\napp / (a): throughput {tput:.2f}x (target >= 0.5x), "
-            f"p99 {tail:.2f}x (target <= 2x) -> {'OK' if tput >= 0.5 and tail <= 2 else 'MISSED'}"
+
+
+def ratios(n: int, results: dict[str, dict]) -> dict:
+    app, fts = results.get("app (SQLite)"), results.get("(a) bare sqlite3 FTS5")
+    pg, minimal = results.get("app (PostgreSQL)"), results.get("(c) minimal PostgreSQL")
+    out = {
+        "sqlite": app["rps"] / fts["rps"],
+        "sqlite_p99": app["p99"] / fts["p99"],
+        "sqlite_target": 0.8 if n < 10_000 else 1.0,
+    }
+    if pg and minimal:
+        out.update(
+            pg=pg["rps"] / minimal["rps"],
+            pg_p99=pg["p99"] / minimal["p99"],
+            pg_vs_sqlite=pg["rps"] / app["rps"],
         )
-    if app and other:
-        print(
-            f"app / (b) Datasette: throughput {app['rps'] / other['rps']:.1f}x, "
-            f"p99 {app['p99'] / other['p99']:.2f}x"
+    return out
+
+
+def summary_table(table) -> None:
+    print(
+        "\n| approved courses | app on SQLite | bare sqlite3 FTS5 | ratio | p99 ratio "
+        "| app on PostgreSQL | minimal PostgreSQL | ratio | p99 ratio | PostgreSQL / SQLite app |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, results in table:
+        r = ratios(n, results)
+        app, fts = results["app (SQLite)"], results["(a) bare sqlite3 FTS5"]
+        row = (
+            f"| {n:,} | {app['rps']:.0f} req/s (p99 {app['p99']:.0f} ms) | {fts['rps']:.0f} req/s "
+            f"(p99 {fts['p99']:.0f} ms) | **{r['sqlite']:.2f}x** (>= {r['sqlite_target']}x) "
+            f"| {r['sqlite_p99']:.2f}x (<= 1.5x) |"
         )
-    pg = results.get("app (PostgreSQL)")
-    if app and pg:
-        print(
-            f"PostgreSQL / SQLite app: throughput {pg['rps'] / app['rps']:.2f}x, "
-            f"p99 {pg['p99'] / app['p99']:.2f}x"
-        )
+        if "pg" in r:
+            pg, minimal = results["app (PostgreSQL)"], results["(c) minimal PostgreSQL"]
+            row += (
+                f" {pg['rps']:.0f} req/s (p99 {pg['p99']:.0f} ms) | {minimal['rps']:.0f} req/s "
+                f"(p99 {minimal['p99']:.0f} ms) | **{r['pg']:.2f}x** (>= 1.0x) | {r['pg_p99']:.2f}x "
+                f"| {r['pg_vs_sqlite']:.2f}x (>= 0.8x) |"
+            )
+        else:
+            row += " - | - | - | - | - |"
+        print(row)
 
 
 if __name__ == "__main__":

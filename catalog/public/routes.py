@@ -6,7 +6,8 @@ Every list view calls the same data function (listing.search / export_rows) and 
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode, urlsplit
+from functools import lru_cache
+from urllib.parse import quote_plus, urlsplit
 
 from flask import (
     Response,
@@ -89,7 +90,22 @@ def _link(endpoint: str):
     once: a search page has a toggle link per facet value, and url_for each time was a noticeable
     share of a search request."""
     base = url_for(endpoint)
-    return lambda args: f"{base}?{urlencode(args, doseq=True, safe=URL_SAFE)}" if args else base
+    return lambda args: f"{base}?{query_string(args)}" if args else base
+
+
+@lru_cache(maxsize=8192)
+def _pair(name: str, value: str) -> str:
+    return f"{quote_plus(name, safe=URL_SAFE)}={quote_plus(value, safe=URL_SAFE)}"
+
+
+def query_string(args: dict) -> str:
+    """urlencode(args, doseq=True, safe=URL_SAFE), with each name=value pair encoded once per
+    worker: the same few pairs recur in every facet link of every page."""
+    return "&".join(
+        _pair(name, str(v))
+        for name, values in args.items()
+        for v in (values if isinstance(values, list | tuple) else (values,))
+    )
 
 
 def _attachment(name: str) -> dict:
@@ -144,6 +160,7 @@ def courses_json():
         taxonomy(),
         jurisdiction_id=served_id(),
         link=_link("public.courses_json"),
+        marked=False,  # the JSON has no highlighted fields
     )
     next_url = None
     if result.has_next:

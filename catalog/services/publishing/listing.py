@@ -174,10 +174,12 @@ def search(
     jurisdiction_id: int | None = None,
     link: Callable[[dict], str] = lambda args: "",
     today: dt.date | None = None,
+    marked: bool = True,
 ) -> Result:
     """One page of the published courses of a jurisdiction, with total and facet counts. Reads
     the publish version, the text match's ids (one or two passes) and the page's rows; when the
-    words as typed match nothing, the corrected query's results (then close matches) instead."""
+    words as typed match nothing, the corrected query's results (then close matches) instead.
+    `marked=False` leaves the matched words unmarked (formats that show no highlight)."""
     today = today or dt.date.today()
     snapshot = published_index.current(session)
     notices = list(query.notices)
@@ -224,7 +226,7 @@ def search(
             limit=query.per_page,
             offset=offset,
         )
-        courses = psql.page_rows(session, ids, today=today, match=found.match, marked=True)
+        courses = psql.page_rows(session, ids, today=today, match=found.match, marked=marked)
         psql.attach_categories(session, courses, taxonomy)
     elif total and query.page > 1:
         pages = -(-total // query.per_page)

@@ -236,8 +236,10 @@ def _merge(slices: list[Slice], cat_ids: tuple[int, ...]) -> Slice:
 
 def read_version(session) -> tuple:
     """The current publish version (one primary-key row)."""
-    row = session.execute(text("SELECT n, token FROM search_version WHERE id = 1")).first()
-    return tuple(row) if row is not None else (0, "")
+    from catalog.services.publishing.sql import run
+
+    rows = run(session, "SELECT n, token FROM search_version WHERE id = 1", {})
+    return tuple(rows[0]) if rows else (0, "")
 
 
 def load(session, version: tuple) -> Snapshot:
