@@ -180,6 +180,7 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_FIX_X_FOR": behind_proxy,
         "PUBLIC_BASE_URL": public_base_url,
+        "API_TOKEN_DAYS": float(os.environ.get("API_TOKEN_DAYS", "365")),
         "TRUSTED_HOSTS": trusted or None,
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "10")),
         "LOGIN_ADDRESS_FAILURE_LIMIT": int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30")),

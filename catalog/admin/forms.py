@@ -14,10 +14,25 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from catalog.forms import FiniteDecimalField as DecimalField
 from catalog.models import KEYWORD_WEIGHTS, PROVIDER_KINDS, ROLES
+from catalog.services.cleaning import web_address as web_address_or_none
+
+
+def web_address(form, field) -> None:
+    """WTForms validator: an http:// or https:// address (no javascript:, data: ...)."""
+    if (field.data or "").strip() and web_address_or_none(field.data) is None:
+        raise ValidationError("Enter a web address starting with https:// (or http://).")
+
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter a valid email address.")
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Lower-case letters, digits and hyphens.")
@@ -99,7 +114,7 @@ class RequirementSetForm(FlaskForm):
         places=2,
         validators=[Optional(), NumberRange(min=0, max=1000)],
     )
-    source_url = StringField("Source", validators=[Optional(), Length(max=500)])
+    source_url = StringField("Source", validators=[Optional(), Length(max=500), web_address])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
 
     def validate(self, extra_validators=None) -> bool:
@@ -116,7 +131,7 @@ class ProviderForm(FlaskForm):
     kind = SelectField("Kind", choices=list(PROVIDER_KINDS))
     licence_number = StringField("Licence number", validators=[Optional(), Length(max=64)])
     approved_provider = BooleanField("Approved Provider (counts toward the 8 hours)", default=True)
-    url = StringField("Web site", validators=[Optional(), Length(max=500)])
+    url = StringField("Web site", validators=[Optional(), Length(max=500), web_address])
     contact_email = StringField("Contact email", validators=[Optional(), EMAIL, Length(max=200)])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -38,10 +38,9 @@ from catalog.models import (
     RequirementSet,
     User,
 )
-from catalog.models.types import utcnow
 from catalog.permissions import roles_required
-from catalog.services import audit, category_edits, requirement_rules, taxonomy_edits
-from catalog.services.accounts import issue_token, password_problem
+from catalog.services import accounts, audit, category_edits, requirement_rules, taxonomy_edits
+from catalog.services.accounts import issue_token, password_problem, token_expiry
 from catalog.services.errors import Invalid, NotFound
 from catalog.services.suggesting import default_jurisdiction
 
@@ -699,7 +698,12 @@ def create_token(user_id: int):
     if not user.active:
         flash("The user is deactivated: activate them before giving them a token.", "error")
         return redirect(url_for("admin.user", user_id=user.id))
-    row, plain = issue_token(db.session, user, (form.name.data or "api").strip())
+    row, plain = issue_token(
+        db.session,
+        user,
+        (form.name.data or "api").strip(),
+        token_expiry(current_app.config["API_TOKEN_DAYS"]),
+    )
     _record("token-create", row, {}, {"user": user.email, "prefix": row.prefix, "name": row.name})
     db.session.commit()
     # Post/redirect/get: the user page shows the token once (then forgets it), so reloading it
@@ -718,8 +722,7 @@ def revoke_token(token_id: int):
     if not form.validate_on_submit():
         abort(400, "The form expired: reload the page and try again.")
     if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        _record("token-revoke", row, {"active": True}, {"active": False, "prefix": row.prefix})
+        accounts.revoke_token(db.session, current_user, row.id)
         db.session.commit()
         flash(f"Revoked token {row.prefix}…", "success")
     return redirect(url_for("admin.user", user_id=row.user_id))

@@ -142,7 +142,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="cli", help="A label for the token.")
     def create_token(email: str, name: str) -> None:
         """Print a new API token for that user on the last line (shown once, stored hashed)."""
-        from catalog.services.accounts import issue_token
+        from catalog.services.accounts import issue_token, token_expiry
 
         with write_intent():
             user = db.session.scalar(
@@ -152,9 +152,14 @@ def register_cli(app: Flask) -> None:
                 fail(f"No user with email {email}.")
             if not user.active:
                 fail(f"User {email} is deactivated.")
-            _, plain = issue_token(db.session, user, name)
+            row, plain = issue_token(
+                db.session, user, name, token_expiry(app.config["API_TOKEN_DAYS"])
+            )
             db.session.commit()
-        click.echo(f"API token for {user.email} ({user.role}); it is shown only once:")
+        click.echo(
+            f"API token for {user.email} ({user.role}), valid until "
+            f"{row.expires_at:%Y-%m-%d}; it is shown only once:"
+        )
         click.echo(plain)
 
 

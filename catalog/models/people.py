@@ -106,9 +106,15 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 
     user: Mapped[User] = relationship()
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        """Neither revoked nor past its expiry."""
+        return self.revoked_at is None and not self.expired

@@ -9,7 +9,17 @@ import csv
 import io
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from catalog.extensions import db
@@ -19,6 +29,7 @@ from catalog.provider import bp
 from catalog.provider.forms import ActionForm, TokenForm
 from catalog.public.exports import neutralise
 from catalog.services import catalog_templates, provider_courses, provider_tokens
+from catalog.services.accounts import token_expiry
 from catalog.services.errors import ServiceError
 from catalog.services.suggesting import default_jurisdiction
 
@@ -127,7 +138,12 @@ def create_token():
                 flash(error, "error")
         return redirect(url_for("provider.tokens"))
     try:
-        _row, plain = provider_tokens.create_token(db.session, current_user, form.name.data or "")
+        _row, plain = provider_tokens.create_token(
+            db.session,
+            current_user,
+            form.name.data or "",
+            token_expiry(current_app.config["API_TOKEN_DAYS"]),
+        )
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.services.cleaning import clean_text, would_run_as_formula
+from catalog.services.cleaning import clean_text, web_address, would_run_as_formula
 from catalog.services.publishing.listing import BadQuery, format_hours
 
 
@@ -265,7 +265,8 @@ def json_ld(course: dict, page_url: str, jurisdiction_label: str = "Control numb
         "provider": {
             "@type": "Organization",
             "name": course["provider_name"],
-            **({"url": course["provider_url"]} if course["provider_url"] else {}),
+            # only http(s): a stored `javascript:` address (from before the check) never appears
+            **({"url": url} if (url := web_address(course["provider_url"])) else {}),
         },
         "timeRequired": f"PT{format_hours(course['hours'])}H",
         "about": [a["name"] for a in course["areas"]] + [t["name"] for t in course["topics"]],
@@ -283,7 +284,7 @@ def json_ld(course: dict, page_url: str, jurisdiction_label: str = "Control numb
         }
     if course["approved_until"]:
         data["expires"] = course["approved_until"].isoformat()
-    if course["url"]:
+    if web_address(course["url"]):
         data["sameAs"] = course["url"]
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return (

@@ -53,3 +53,20 @@ def spreadsheet_cell(value):
         return value
     text = clean_text(value)
     return "'" + text if would_run_as_formula(text) else text
+
+
+def web_address(value: str | None) -> str | None:
+    """`value` when it is an absolute http(s) address with a host, else None. The only URLs
+    the app stores or links: no `javascript:`, `data:` or scheme-relative tricks."""
+    from urllib.parse import urlsplit
+
+    text = (value or "").strip()
+    if not text or any(c.isspace() for c in text) or has_unwanted(text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return text

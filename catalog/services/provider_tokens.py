@@ -11,8 +11,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from catalog.models import ApiToken
-from catalog.models.types import utcnow
-from catalog.services import audit
+from catalog.services import accounts, audit
 from catalog.services.accounts import issue_token
 from catalog.services.errors import Invalid, NotFound
 
@@ -37,9 +36,7 @@ def create_token(session, user, name: str, expires_at: dt.datetime | None = None
             f"You already have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use.",
             [{"field": "name", "message": "too many active tokens"}],
         )
-    row, plain = issue_token(session, user, name)
-    if expires_at is not None and hasattr(row, "expires_at"):
-        row.expires_at = expires_at
+    row, plain = issue_token(session, user, name, expires_at)
     audit.record(
         session,
         action="token-create",
@@ -58,16 +55,4 @@ def revoke_token(session, user, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("There is no such token.")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit.record(
-            session,
-            action="token-revoke",
-            entity_type="token",
-            entity_id=row.id,
-            user=user,
-            before={"active": True},
-            after={"active": False, "prefix": row.prefix},
-        )
-        session.flush()
-    return row
+    return accounts.revoke_token(session, user, token_id)
