@@ -3,16 +3,16 @@
 Tokens made from now on expire (API_TOKEN_DAYS, default 365); existing ones get a year from this
 upgrade rather than living forever.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
