@@ -1,7 +1,10 @@
 """Bounded load test: the public catalog and staff review under load while a big import commits.
 
     python bench/load.py [--duration 60] [--clients 16] [--approved 5000] [--pending 600]
-                         [--import-rows 5000] [--strict]
+                         [--import-rows 5000] [--postgres] [--servers 2] [--strict]
+
+`--postgres --servers 2` is the scaled-out deployment: two separate gunicorn instances (each
+with the shipped settings) on one throw-away PostgreSQL database, the clients spread over both.
 
 Builds a SQLite file (`flask init-db`, `flask seed --no-demo`, then bulk SQL: 5,000 approved
 courses, and a few hundred pending ones with the engine's suggestions), a staff user with an API
@@ -225,6 +228,17 @@ def build_database(url: str, env: dict, approved: int, pending: int) -> None:
             ),
             categories,
         )
+        if conn.dialect.name == "postgresql":  # the rows above chose their ids
+            for table in ("providers", "courses"):
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
     engine.dispose()
     suggest_pending(env)
 
@@ -547,15 +561,62 @@ def main() -> int:
         default="cli",
         help="flask import-catalog in a subprocess (default), or POST /api/v1/catalogs",
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a throw-away PostgreSQL database (TEST_POSTGRES_URL's server) instead of SQLite",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="separate gunicorn instances on the one database, clients spread over them (1)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     if not 1 <= args.clients <= 64 or not 1 <= args.duration <= 600:
         parser.error("--clients must be 1..64 and --duration 1..600 seconds")
 
+    if not 1 <= args.servers <= 4:
+        parser.error("--servers must be 1..4")
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    url = f"sqlite:///{work / 'load.db'}"
+    pg = postgres_database() if args.postgres else None
+    url = pg[2] if pg else f"sqlite:///{work / 'load.db'}"
     env = app_env(url, work / "instance")
+    try:
+        return run(args, work, url, env)
+    finally:
+        if pg:
+            drop_database(*pg[:2])
+
+
+def postgres_database():
+    """(admin engine, name, URL) of a new PostgreSQL database, dropped by drop_database."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"bench_load_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return admin, name, url
+
+
+def drop_database(admin, name: str) -> None:
+    import sqlalchemy as sa
+
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run(args, work: Path, url: str, env: dict) -> int:
+    """Build the data, serve it with --servers gunicorn instances and drive them."""
     print(
         f"Building {args.approved:,} approved + {args.pending:,} pending courses in {work} ...",
         flush=True,
@@ -582,22 +643,28 @@ def main() -> int:
     write_import_csv(csv_path, args.import_rows)
     print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    port = free_port()
-    server = start_gunicorn(env, port, work / "gunicorn.log")
+    ports = [free_port() for _ in range(args.servers)]
+    servers = []
     stats = Stats()
     import_result: dict = {}
     try:
-        warm = Client(port, token, args.approved, random.Random(0))
-        for kind in MIX:  # one of each: fail fast on a broken route, and warm both workers
-            warm.one(kind)
-            warm.one(kind)
-        if any(warm.errors.values()):
-            for kind, errs in warm.errors.items():
-                for err in errs[:3]:
-                    print(f"  warm-up error ({kind}): {err}")
-            return 1
+        for i, port in enumerate(ports):
+            servers.append(start_gunicorn(env, port, work / f"gunicorn-{i + 1}.log"))
+        for port in ports:
+            warm = Client(port, token, args.approved, random.Random(0))
+            for kind in MIX:  # one of each: fail fast on a broken route, and warm both workers
+                warm.one(kind)
+                warm.one(kind)
+            if any(warm.errors.values()):
+                for kind, errs in warm.errors.items():
+                    for err in errs[:3]:
+                        print(f"  warm-up error ({kind}): {err}")
+                return 1
+        port = ports[0]
         print(
-            f"Driving 127.0.0.1:{port} with {args.clients} clients for {args.duration:.0f} s; "
+            f"Driving {', '.join(f'127.0.0.1:{p}' for p in ports)} "
+            f"({'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}) with "
+            f"{args.clients} clients for {args.duration:.0f} s; "
             f"importing {args.import_rows:,} rows from t={args.import_after:.0f} s ...",
             flush=True,
         )
@@ -611,7 +678,9 @@ def main() -> int:
         import_result["run_started"] = started
         threads = [
             threading.Thread(
-                target=Client(port, token, args.approved, random.Random(k + 1)).run,
+                target=Client(
+                    ports[k % len(ports)], token, args.approved, random.Random(k + 1)
+                ).run,
                 args=(stop_at, stats),
             )
             for k in range(args.clients)
@@ -624,7 +693,8 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         importer.join()
     finally:
-        stop(server)
+        for server in servers:
+            stop(server)
 
     return report(args, stats, elapsed, import_result, count_imported(url), work)
 
