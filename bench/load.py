@@ -1,7 +1,8 @@
 """Bounded load test: the public catalog and staff review under load while a big import commits.
 
     python bench/load.py [--duration 60] [--clients 16] [--approved 5000] [--pending 600]
-                         [--import-rows 5000] [--postgres] [--servers 2] [--strict]
+                         [--import-rows 5000] [--postgres] [--servers 2] [--hostile 4]
+                         [--strict]
 
 `--postgres --servers 2` is the scaled-out deployment: two separate gunicorn instances (each
 with the shipped settings) on one throw-away PostgreSQL database, the clients spread over both.
@@ -23,7 +24,13 @@ while `flask import-catalog` commits the 5,000-row catalog in a subprocess start
 into the run. Prints requests/s, p50/p95/p99 per kind and overall, errors (any unexpected status;
 a 409 on a decision is an expected conflict between reviewers and counted separately), the import's
 own time, and whether each target is met: >= 100 requests/s, p95 < 300 ms, zero errors, import
-committed. Exits 1 on errors or a failed import (with --strict also on a missed target).
+committed.
+
+`--hostile N` adds N uploaders that POST hostile files to /api/v1/catalogs?dry_run=1 in a loop, all
+at once, for the whole run (issue 14): an XLSX of a few kilobytes whose used range claims the
+whole sheet (a cell in column XFD and one in row 1,048,576), the same with data far right, and a
+CSV header of 200,000 columns. Each must be answered (a 4xx with a message) and a monitor polls
+/healthz every 0.25 s on its own connection: targets /healthz always under 1 s and no errors. Exits 1 on errors or a failed import (with --strict also on a missed target).
 """
 
 from __future__ import annotations
@@ -454,6 +461,138 @@ class Client:
         stats.merge(self.latency, self.started, self.errors, self.conflicts, self.decided)
 
 
+# --- hostile uploads (issue 14) -----------------------------------------------------------------
+
+
+def hostile_files() -> list[tuple[str, str, bytes]]:
+    """(name, content type, bytes) of the files the independent attack used."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["title", "hours"])
+    workbook.active.append(["Firearms Qualification", 2])
+    raw = io.BytesIO()
+    workbook.save(raw)
+
+    def claim(extra: str) -> bytes:
+        source = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                body = source.read(info.filename)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    xml = body.decode().replace(
+                        '<dimension ref="A1:B2" />', '<dimension ref="A1:XFD1048576" />'
+                    )
+                    xml = xml.replace("</c></row>", "</c>" + extra + "</row>", 1)
+                    xml = xml.replace(
+                        "</sheetData>", '<row r="1048576"><c r="XFD1048576"/></row></sheetData>'
+                    )
+                    body = xml.encode()
+                target.writestr(info.filename, body)
+        return out.getvalue()
+
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    header = ",".join(f"c{n}" for n in range(200_000))
+    return [
+        ("whole-sheet.xlsx", xlsx, claim('<c r="XFD1"/>')),
+        ("far-right.xlsx", xlsx, claim('<c r="XFD1" t="inlineStr"><is><t>x</t></is></c>')),
+        ("wide.csv", "text/csv", f"{header}\nA,1\n".encode()),
+    ]
+
+
+def hostile_uploader(port: int, token: str, stop_at: float, out: dict, seed: int) -> None:
+    """POST hostile files in a loop until stop_at; count answers, record anything else."""
+    files = hostile_files()
+    rng = random.Random(seed)
+    boundary = "bench-hostile-boundary"
+    while time.perf_counter() < stop_at:
+        name, ctype, data = rng.choice(files)
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: {ctype}\r\n\r\n'
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        t0 = time.perf_counter()
+        try:
+            conn.request(
+                "POST",
+                "/api/v1/catalogs?dry_run=1",
+                body=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                },
+            )
+            response = conn.getresponse()
+            payload = response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            status, payload = None, repr(exc).encode()
+        finally:
+            conn.close()
+        seconds = time.perf_counter() - t0
+        out["latency"].append(seconds)
+        if status is None or status >= 500:
+            out["errors"].append(f"{name} -> {status}: {payload[:200]!r}")
+        else:
+            out["answers"][status] = out["answers"].get(status, 0) + 1
+
+
+def health_monitor(port: int, stop_at: float, out: list) -> None:
+    """GET /healthz every 0.25 s on a fresh connection; record each answer's seconds (or None)."""
+    while time.perf_counter() < stop_at:
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", "/healthz")
+            ok = conn.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            ok = False
+        finally:
+            conn.close()
+        out.append(time.perf_counter() - t0 if ok else None)
+        time.sleep(0.25)
+
+
+def hostile_report(hostile: dict, health: list) -> list[tuple[str, bool, str]]:
+    """Print the hostile uploads' answers and /healthz; return the targets."""
+    answered = sum(hostile["answers"].values())
+    lat = hostile["latency"]
+    print(
+        f"hostile uploads: {answered} answered {dict(sorted(hostile['answers'].items()))}, "
+        f"{len(hostile['errors'])} errors, p50 {percentile(lat, 0.5):.1f} ms, "
+        f"max {max(lat, default=0) * 1000:.1f} ms"
+    )
+    for err in hostile["errors"][:5]:
+        print(f"  hostile error: {err}")
+    good = [h for h in health if h is not None]
+    worst = max(good, default=float("inf")) if len(good) == len(health) else float("inf")
+    print(
+        f"/healthz: {len(health)} polls, {len(health) - len(good)} failed, "
+        f"p50 {percentile(good, 0.5):.1f} ms, max {max(good, default=0) * 1000:.1f} ms"
+    )
+    return [
+        (
+            "/healthz under 1 s throughout",
+            bool(health) and worst < 1.0,
+            f"max {worst * 1000:.0f} ms",
+        ),
+        (
+            "every hostile upload answered (no 5xx, no reset)",
+            not hostile["errors"] and answered > 0,
+            f"{answered} answered, {len(hostile['errors'])} errors",
+        ),
+    ]
+
+
 def decision_for(course: dict) -> dict:
     """Approve as suggested when the engine is sure of a live course, else override: all the
     hours to the best suggested area (always within the rules)."""
@@ -572,6 +711,12 @@ def main() -> int:
         default=1,
         help="separate gunicorn instances on the one database, clients spread over them (1)",
     )
+    parser.add_argument(
+        "--hostile",
+        type=int,
+        default=0,
+        help="hostile uploaders posting at once for the whole run (issue 14; e.g. 4)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
@@ -626,7 +771,7 @@ def run(args, work: Path, url: str, env: dict) -> int:
     token = staff_token(env)
     flask_cmd(env, "create-provider", "bench-import", "--name", "Bench Import Academy")
     provider_token = None
-    if args.import_via == "api":
+    if args.import_via == "api" or args.hostile:
         flask_cmd(
             env,
             "create-user",
@@ -671,7 +816,7 @@ def run(args, work: Path, url: str, env: dict) -> int:
         importer = threading.Thread(
             target=run_import,
             args=(env, csv_path, args.import_after, import_result),
-            kwargs={"api": (port, provider_token) if provider_token else None},
+            kwargs={"api": (port, provider_token) if args.import_via == "api" else None},
         )
         started = time.perf_counter()
         stop_at = started + args.duration
@@ -685,6 +830,16 @@ def run(args, work: Path, url: str, env: dict) -> int:
             )
             for k in range(args.clients)
         ]
+        hostile = {"answers": {}, "errors": [], "latency": []}
+        health: list = []
+        if args.hostile:
+            threads += [
+                threading.Thread(
+                    target=hostile_uploader, args=(port, provider_token, stop_at, hostile, k)
+                )
+                for k in range(args.hostile)
+            ]
+            threads.append(threading.Thread(target=health_monitor, args=(port, stop_at, health)))
         importer.start()
         for thread in threads:
             thread.start()
@@ -696,10 +851,13 @@ def run(args, work: Path, url: str, env: dict) -> int:
         for server in servers:
             stop(server)
 
-    return report(args, stats, elapsed, import_result, count_imported(url), work)
+    extra = hostile_report(hostile, health) if args.hostile else []
+    return report(args, stats, elapsed, import_result, count_imported(url), work, extra)
 
 
-def report(args, stats: Stats, elapsed: float, imp: dict, imported: int, work: Path) -> int:
+def report(
+    args, stats: Stats, elapsed: float, imp: dict, imported: int, work: Path, extra=()
+) -> int:
     everything = [v for values in stats.latency.values() for v in values]
     n_errors = sum(len(v) for v in stats.errors.values())
     print()
@@ -760,6 +918,7 @@ def report(args, stats: Stats, elapsed: float, imp: dict, imported: int, work: P
             import_ok and finished_in_run,
             f"{imported:,} rows",
         ),
+        *extra,
     ]
     print()
     for name, ok, figure in targets:
@@ -769,7 +928,7 @@ def report(args, stats: Stats, elapsed: float, imp: dict, imported: int, work: P
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
-    if n_errors or not import_ok:
+    if n_errors or not import_ok or not all(ok for _, ok, _ in extra):
         return 1
     if args.strict and not all(ok for _, ok, _ in targets):
         return 1
