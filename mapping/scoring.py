@@ -124,16 +124,20 @@ def _rival(items: list[Evidence]) -> list[Evidence]:
     ]
 
 
-def _area_reason(tax: Taxonomy, slug: str, ev: dict[str, list[Evidence]]) -> str | None:
-    """None when the rules agree on this area, else why not (one line)."""
+def _area_reasons(tax: Taxonomy, ev: dict[str, list[Evidence]]) -> dict[str, str | None]:
+    """Per area: None when the rules agree on it, else why not (one line)."""
+    areas = tax.areas
+    rival = {a.slug: _rival(ev.get(a.slug, [])) for a in areas}
+    return {a.slug: _area_reason(tax, a.slug, ev, rival) for a in areas}
+
+
+def _area_reason(
+    tax: Taxonomy, slug: str, ev: dict[str, list[Evidence]], rival: dict[str, list[Evidence]]
+) -> str | None:
     items = ev.get(slug, [])
     if not _strong_title(items):
         return _weak_reason(items)
-    rivals = [
-        (a, _rival(ev.get(a.slug, [])))
-        for a in tax.areas
-        if a.slug != slug and _rival(ev.get(a.slug, []))
-    ]
+    rivals = [(a, rival[a.slug]) for a in tax.areas if a.slug != slug and rival[a.slug]]
     if rivals:
         mine = tax.get(slug)
         parts = [f"{mine.name} ({_words(_strong_title(items))})"]
@@ -278,7 +282,7 @@ def _rank_areas(
     areas = tax.areas
     scores = {a.slug: combine(ev.get(a.slug, [])) for a in areas}
     rule_top = max(areas, key=lambda a: (scores[a.slug], -a.sort_order)).slug
-    reasons: dict[str, str | None] = {a.slug: _area_reason(tax, a.slug, ev) for a in areas}
+    reasons = _area_reasons(tax, ev)
     probs = learned.areas if learned and learned.areas else {}
     if probs and reasons[rule_top] is not None and learned.decides_areas:
         # the rules are weak or split: the learned layer decides the ranking

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +104,12 @@ class Taxonomy:
     def __post_init__(self) -> None:
         self._by_slug.update({c.slug: c for c in self.categories})
 
-    @property
+    @cached_property
     def areas(self) -> tuple[Category, ...]:
         """Areas ordered by sort_order."""
         return tuple(sorted((c for c in self.categories if c.kind == "area"), key=_order))
 
-    @property
+    @cached_property
     def topics(self) -> tuple[Category, ...]:
         """Topics ordered by sort_order."""
         return tuple(sorted((c for c in self.categories if c.kind == "topic"), key=_order))
