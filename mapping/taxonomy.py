@@ -29,7 +29,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "token_fix_cutoff": 85,  # spelling fix of one title word against the vocabulary
     "token_fix_min_length": 5,
     "example_cutoff": 75,  # honest similarity (similarity.py) of the nearest decided course
-    "example_weight": 0.95,
+    "example_weight": 0.5,  # a similar decided course adds evidence; it does not outweigh a rule
     "topic_threshold": 70,  # topics at or above this score are suggested
     # `confident` ("safe to approve without reading"): every rule must agree (a strong, non-fuzzy
     # title hit; no competing strong evidence for another area; the topic is the main subject),
