@@ -190,16 +190,113 @@ SCHEMAS: dict[str, dict] = {
             },
         },
     },
+    "PlanHours": {
+        "type": "object",
+        "required": ["category", "hours"],
+        "properties": {"category": {"type": "string"}, "hours": {"type": "number"}},
+    },
     "PlanResponse": {
         "type": "object",
         "required": ["period", "officers"],
         "properties": {
-            "period": {},
+            "period": {"type": "string", "description": "The requirement set's name"},
+            "deadline": {
+                "type": "object",
+                "properties": {
+                    "period": {"type": "string"},
+                    "starts_on": {"type": "string", "format": "date"},
+                    "ends_on": {"type": "string", "format": "date"},
+                    "grace_until": {"type": ["string", "null"], "format": "date"},
+                },
+            },
             "officers": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["id", "compliant", "requirements", "records", "plan", "unmet"],
+                    "required": [
+                        "id",
+                        "compliant",
+                        "total",
+                        "requirements",
+                        "records",
+                        "plan",
+                        "plan_hours",
+                        "unmet",
+                    ],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "compliant": {"type": "boolean"},
+                        "total": {
+                            "type": "object",
+                            "required": ["required", "done"],
+                            "properties": {
+                                "required": {"type": "number"},
+                                "done": {"type": "number"},
+                            },
+                        },
+                        "requirements": {
+                            "description": "One per requirement of the set (category = its "
+                            "slug), plus `approved-provider`",
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["category", "required", "done", "missing"],
+                                "properties": {
+                                    "category": {"type": "string"},
+                                    "required": {"type": "number"},
+                                    "done": {"type": "number"},
+                                    "missing": {"type": "number"},
+                                    "name": {"type": "string"},
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        },
+                        "records": {
+                            "description": "In request order; `counted` leaves out the total",
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["title", "matched_course_id", "score", "counted"],
+                                "properties": {
+                                    "title": {"type": "string"},
+                                    "matched_course_id": {"type": ["integer", "null"]},
+                                    "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                                    "counted": {"type": "array", "items": _ref("PlanHours")},
+                                    "approved": {"type": "boolean"},
+                                    "hours": {"type": "number"},
+                                    "note": {"type": "string"},
+                                },
+                            },
+                        },
+                        "plan": {
+                            "description": "Approved, valid courses with the fewest extra "
+                            "hours, then the fewest courses; never one already taken",
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["course_id", "title", "hours", "url", "counts_toward"],
+                                "properties": {
+                                    "course_id": {"type": "integer"},
+                                    "title": {"type": "string"},
+                                    "hours": {"type": "number"},
+                                    "url": {"type": "string"},
+                                    "counts_toward": {"type": "array", "items": _ref("PlanHours")},
+                                },
+                            },
+                        },
+                        "plan_hours": {"type": "number"},
+                        "unmet": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["category", "reason"],
+                                "properties": {
+                                    "category": {"type": "string"},
+                                    "reason": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
                 },
             },
         },

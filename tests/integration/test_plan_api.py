@@ -399,3 +399,34 @@ def test_published_courses_are_read_again_after_a_change(client, mo_courses):
     second = plan(client, [officer(*records)]).get_json()["officers"][0]
     assert c["ib_long"].id not in [p["course_id"] for p in second["plan"]]
     assert second["plan_hours"] == 4  # the 1 h implicit-bias course and the 3 h course
+
+
+def test_answer_matches_the_openapi_document(app, client, mo_courses):
+    """A full answer (matched, unmatched, planned and unmet parts) against the PlanResponse
+    schema of /api/v1/openapi.json."""
+    import jsonschema
+
+    from catalog.api.openapi import build_document
+
+    document = build_document(app, "http://localhost")
+    body = plan(
+        client,
+        [officer(*twenty_hours_without_ib(mo_courses))],
+        options={"delivery": ["online"]},
+    ).get_json()
+    assert body["officers"][0]["unmet"] and body["officers"][0]["records"]
+    defs = json_refs(document["components"]["schemas"])
+    registry_schema = {"$defs": defs, **defs["PlanResponse"]}
+    jsonschema.validate(body, registry_schema)
+
+
+def json_refs(node):
+    """#/components/schemas/X -> #/$defs/X, so jsonschema resolves the document's references."""
+    if isinstance(node, dict):
+        return {
+            k: (v.replace("#/components/schemas/", "#/$defs/") if k == "$ref" else json_refs(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [json_refs(v) for v in node]
+    return node
