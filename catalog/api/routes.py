@@ -6,12 +6,15 @@ from flask import jsonify
 
 from catalog.api import bp
 from catalog.permissions import api_user, roles_required
-from catalog.services.accounts import authenticate_request
+from catalog.services.accounts import authenticate_request, record_token_use
 
 
 @bp.before_request
 def _authenticate() -> None:
     authenticate_request()
+
+
+bp.after_request(record_token_use)
 
 
 @bp.get("/me")

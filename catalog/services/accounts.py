@@ -12,6 +12,7 @@ from flask import abort, g, request
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalog.db import SQLITE_BUSY_TIMEOUT_MS, reset_write_intent, set_write_intent
 from catalog.extensions import db
 from catalog.models import ApiToken, User
 from catalog.models.types import utcnow
@@ -21,6 +22,7 @@ from catalog.services.passwords import password_problem
 
 __all__ = [
     "authenticate_request",
+    "record_token_use",
     "hash_token",
     "issue_token",
     "password_problem",
@@ -84,34 +86,56 @@ def revoke_token(session, actor: User, token_id: int) -> ApiToken:
     return row
 
 
-def _touch(engine, token_hash: str) -> None:
-    """Record a token's use, at most once per TOUCH_EVERY, in its own short transaction on its
-    own connection, before the request's session reads anything (so the session's snapshot and
-    write lock are untouched). Most calls only read one indexed row."""
+def _touch(engine, token_id: int) -> None:
+    """Write a token's last use on its own connection, in a transaction that never waits: a
+    deferred one on SQLite with a 50 ms busy timeout, a 100 ms lock timeout on PostgreSQL. When
+    another writer holds the lock (a big import), the write is skipped and the next call tries
+    again; the request itself is never held up by it."""
     now = utcnow()
+    intent = set_write_intent(False)
     try:
         with engine.connect() as conn:
-            found = conn.execute(
-                select(ApiToken.id, ApiToken.last_used_at).where(ApiToken.token_hash == token_hash)
-            ).first()
-            if found is None or (
-                found.last_used_at is not None and now - found.last_used_at < TOUCH_EVERY
-            ):
-                return
-            conn.execute(
-                update(ApiToken)
-                .where(
-                    ApiToken.id == found.id,
-                    or_(
-                        ApiToken.last_used_at.is_(None),
-                        ApiToken.last_used_at < now - TOUCH_EVERY,
-                    ),
-                )
-                .values(last_used_at=now)
-            )
-            conn.commit()
+            sqlite = conn.dialect.name == "sqlite"
+            raw = conn.connection.dbapi_connection
+            if sqlite:  # on the driver connection itself: no SQLAlchemy autobegin
+                raw.execute("PRAGMA busy_timeout = 50")
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+                    conn.execute(
+                        update(ApiToken)
+                        .where(
+                            ApiToken.id == token_id,
+                            or_(
+                                ApiToken.last_used_at.is_(None),
+                                ApiToken.last_used_at < now - TOUCH_EVERY,
+                            ),
+                        )
+                        .values(last_used_at=now)
+                    )
+            finally:
+                if sqlite:
+                    raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     except SQLAlchemyError as exc:  # last use is a courtesy, never a reason to fail a call
-        log.warning("could not record the token's last use: %s", exc)
+        log.info("token last use not recorded this time: %s", str(exc).splitlines()[0])
+    finally:
+        reset_write_intent(intent)
+
+
+def record_token_use(response):
+    """After an API answer: record the token's last use (at most once per TOUCH_EVERY) when the
+    call succeeded; a refused call changes nothing in the database."""
+    token_id = g.pop("api_token_to_touch", None)
+    if token_id is None or response.status_code >= 400:
+        return response
+    session = db.session()
+    if not response.is_streamed and not (session.new or session.dirty or session.deleted):
+        # the view is done: end its read snapshot (a no-op in production, where the session
+        # goes at teardown; tests sharing one session then see the write)
+        session.rollback()
+    _touch(db.engine, token_id)
+    return response
 
 
 def authenticate_request() -> None:
@@ -124,16 +148,11 @@ def authenticate_request() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, "Use 'Authorization: Bearer <token>'.")
     token_hash = hash_token(token.strip())
-    session = db.session()  # the request's Session itself (scoped_session has no in_transaction)
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-        # Only when something shares the session across requests (tests holding one app
-        # context): end its read snapshot so it sees the last-use write below.
-        session.rollback()
-    if not session.in_transaction():
-        _touch(db.engine, token_hash)
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
     if row is None or row.revoked_at is not None or not row.user.active:
         abort(401, "The API token is unknown or revoked.")
     if row.expired:
         abort(401, "The API token has expired: make a new one.")
+    if row.last_used_at is None or utcnow() - row.last_used_at >= TOUCH_EVERY:
+        g.api_token_to_touch = row.id
     g.api_user = row.user
