@@ -226,8 +226,9 @@ def search(
             limit=query.per_page,
             offset=offset,
         )
-        courses = psql.page_rows(session, ids, today=today, match=found.match, marked=marked)
-        psql.attach_categories(session, courses, taxonomy)
+        courses = psql.page_rows(
+            session, ids, today=today, match=found.match, marked=marked, taxonomy=taxonomy
+        )
     elif total and query.page > 1:
         pages = -(-total // query.per_page)
         notices.append(f"Page {query.page} is past the end: there are {pages} page(s).")

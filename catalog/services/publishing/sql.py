@@ -95,10 +95,11 @@ def _ids(value) -> np.ndarray:
 
 def match_ids(session, match: fulltext.Match, *, titles: bool) -> tuple[np.ndarray, np.ndarray]:
     """Ids of every course the text matches, and (when `titles`) of those whose title does."""
-    every = _ids(run(session, match.ids_sql, match.params)[0][0])
-    if not titles or not len(every):
-        return every, np.empty(0, dtype=np.int64)
-    return every, _ids(run(session, match.title_ids_sql, match.params)[0][0])
+    if not titles:
+        return _ids(run(session, match.ids_sql, match.params)[0][0]), np.empty(0, dtype=np.int64)
+    # Both passes in one statement: one round trip to the database.
+    row = run(session, f"SELECT ({match.ids_sql}), ({match.title_ids_sql})", match.params)[0]
+    return _ids(row[0]), _ids(row[1])
 
 
 def page_rows(
@@ -108,9 +109,11 @@ def page_rows(
     today: dt.date,
     match: fulltext.Match | None = None,
     marked: bool = False,
+    taxonomy=None,
 ) -> list[dict]:
     """The courses with these ids (published ones only), in the order given, in one statement;
-    with a text `match` and `marked`, their title and snippet highlighted."""
+    with a text `match` and `marked`, their title and snippet highlighted; with `taxonomy`,
+    their decided areas and topics attached (read in the same statement)."""
     if not ids:
         return []
     dialect = session.get_bind().dialect.name
@@ -119,16 +122,35 @@ def page_rows(
     if match is not None and marked:
         join, where, params = match.detail_join, match.detail_where, dict(match.params)
         extra = f", {match.title_sql}, {match.snippet_sql}"
+    categories = ""
+    if taxonomy is not None:
+        pair = (
+            "cc.category_id::text || ':' || coalesce(cc.hours::text, '')"
+            if dialect == "postgresql"
+            else "cc.category_id || ':' || coalesce(cc.hours, '')"
+        )
+        glue = "string_agg" if dialect == "postgresql" else "group_concat"
+        categories = (
+            f", (SELECT {glue}({pair}, ',') FROM course_categories cc "
+            "WHERE cc.course_id = c.id AND cc.source = 'decided')"
+        )
     params["page_ids"] = ids_param(dialect, ids)
     params["today"] = today_param(dialect, today)
     statement = (
-        f"SELECT {COLUMNS}{extra} FROM {ids_source(dialect, 'page_ids', 'page')} "
+        f"SELECT {COLUMNS}{extra}{categories} FROM {ids_source(dialect, 'page_ids', 'page')} "
         f"{join} JOIN providers p ON p.id = c.provider_id "
         f"WHERE {where} AND {' AND '.join(published_sql())}"
     )
-    found = {
-        row[0]: course_dict(row, marked=bool(extra)) for row in run(session, statement, params)
-    }
+    rows = run(session, statement, params)
+    found = {row[0]: course_dict(row, marked=bool(extra)) for row in rows}
+    if taxonomy is not None:
+        pairs = []
+        for row in rows:
+            for item in (row[-1] or "").split(","):
+                if item:
+                    category_id, _, hours = item.partition(":")
+                    pairs.append((row[0], int(category_id), hours or None))
+        _attach(list(found.values()), pairs, taxonomy)
     return [found[i] for i in ids if i in found]
 
 
@@ -182,17 +204,21 @@ def attach_categories(session, courses: list[dict], taxonomy) -> None:
     if not courses:
         return
     by_id = {c["id"]: c for c in courses}
-    cats = taxonomy.by_id
     dialect = session.get_bind().dialect.name
     statement = (
         "SELECT cc.course_id, cc.category_id, cc.hours "
         f"FROM {ids_source(dialect, 'ids', 'page')} {_join(dialect)} course_categories cc "
         "ON cc.course_id = page.course_id WHERE cc.source = 'decided' ORDER BY cc.course_id, cc.id"
     )
+    _attach(courses, run(session, statement, {"ids": ids_param(dialect, list(by_id))}), taxonomy)
+
+
+def _attach(courses: list[dict], pairs, taxonomy) -> None:
+    """(course id, category id, hours) rows as the courses' areas and topics, in taxonomy order."""
+    by_id = {c["id"]: c for c in courses}
+    cats = taxonomy.by_id
     order = {r[0]: i for i, r in enumerate(taxonomy.rows)}
-    for course_id, category_id, hours in run(
-        session, statement, {"ids": ids_param(dialect, list(by_id))}
-    ):
+    for course_id, category_id, hours in pairs:
         category = cats.get(category_id)
         if category is None:
             continue
