@@ -258,7 +258,8 @@ def suggest_pending(env: dict) -> None:
     from catalog.db import write_intent
     from catalog.extensions import db
     from catalog.models import Course
-    from catalog.services.suggesting import default_jurisdiction, suggest_courses
+    from catalog.services.suggesting import suggest_courses
+    from catalog.serving import served
 
     app = create_app(
         {
@@ -268,7 +269,7 @@ def suggest_pending(env: dict) -> None:
     )
     with app.app_context(), write_intent():
         pending = db.session.scalars(select(Course).where(Course.status == "pending")).all()
-        suggest_courses(db.session, default_jurisdiction(db.session), pending)
+        suggest_courses(db.session, served(), pending)
         db.session.commit()
         db.engine.dispose()
 

@@ -70,7 +70,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from catalog import models  # noqa: F401  (register every table with the metadata)
+    from catalog import models  # (registers every table with the metadata)
     from catalog.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
     from catalog.auth.sessions import load_user
 
     login_manager.user_loader(load_user)
+    models.User.password_hash_method = app.config.get("PASSWORD_HASH_METHOD", "scrypt")
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

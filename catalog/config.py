@@ -84,19 +84,6 @@ def jurisdiction_code(value: str | None) -> str | None:
     return code
 
 
-def configured_jurisdiction() -> str | None:
-    """The jurisdiction code the running app serves, or None for "the first one seeded".
-
-    Inside an app (requests, CLI) it is the app's CATALOG_JURISDICTION setting; outside one
-    (scripts, benchmarks) the environment variable.
-    """
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return current_app.config.get("CATALOG_JURISDICTION")
-    return jurisdiction_code(os.environ.get("CATALOG_JURISDICTION"))
-
-
 def normalise_database_url(url: str) -> str:
     """Accept the usual `postgres://` and `postgresql://` spellings and use psycopg 3."""
     if url.startswith("postgres://"):

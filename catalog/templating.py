@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Flask, g
 from werkzeug.local import LocalProxy
 
+from catalog.models.types import format_hours
+
 log = logging.getLogger(__name__)
-
-
-def format_hours(value) -> str:
-    """1.00 -> "1", 1.50 -> "1.5", 0.25 -> "0.25"; None -> ""."""
-    if value is None or value == "":
-        return ""
-    number = Decimal(str(value)).normalize()
-    text = format(number, "f")
-    return text
 
 
 @dataclass(frozen=True)
@@ -85,9 +77,10 @@ def _load_site() -> Site:
 
     from catalog.extensions import db
     from catalog.models import Category
-    from catalog.services.suggesting import DISPLAY_KEY, served_jurisdiction
+    from catalog.services.suggesting import DISPLAY_KEY
+    from catalog.serving import served_or_none
 
-    jurisdiction = served_jurisdiction(db.session)
+    jurisdiction = served_or_none()
     if jurisdiction is None:
         return Site()
     shown = (jurisdiction.settings or {}).get(DISPLAY_KEY) or {}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -42,12 +42,12 @@ from catalog.permissions import roles_required
 from catalog.services import accounts, audit, category_edits, requirement_rules, taxonomy_edits
 from catalog.services.accounts import issue_token, password_problem, token_expiry
 from catalog.services.errors import Invalid, NotFound
-from catalog.services.suggesting import default_jurisdiction
+from catalog.serving import served
 
 
 def _jurisdiction() -> Jurisdiction:
     try:
-        return default_jurisdiction(db.session)
+        return served()
     except NotFound as exc:
         abort(404, exc.message)
 
@@ -583,23 +583,19 @@ def create_user():
     form = UserForm()
     form.provider_id.choices = _provider_choices()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        password = form.password.data or ""
-        problem = _binding_problem(form.role.data, form.provider_id.data)
-        if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
-            problem = f"A user with email {email} already exists."
-        elif not problem:
-            weak = password_problem(password, email)
-            if weak:
-                problem = f"The password {weak}."
-        if problem:
-            flash(problem, "error")
+        try:
+            user = accounts.create_user(
+                db.session,
+                form.email.data,
+                form.role.data,
+                form.provider_id.data or None,
+                form.password.data or "",
+                current_user,
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
         else:
-            user = User(email=email, role=form.role.data, provider_id=form.provider_id.data or None)
-            user.set_password(password)
-            db.session.add(user)
-            db.session.flush()
-            _record("user-create", user, {}, _user_snapshot(user))
             db.session.commit()
             flash(f"Created {user.role} user {user.email}.", "success")
             return redirect(url_for("admin.user", user_id=user.id))

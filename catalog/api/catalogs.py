@@ -20,6 +20,7 @@ from catalog.security import late_write_lock
 from catalog.services.errors import Invalid
 from catalog.services.imports.files import courses_from_json, read_table, table_from_objects
 from catalog.services.suggesting import suggested_labels
+from catalog.serving import import_context
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -99,7 +100,9 @@ def _body(report, *, dry_run: bool, errors=None) -> dict:
 @roles_required("provider", "staff")
 @late_write_lock
 def post_catalog():
-    from catalog.services.imports.submissions import import_table
+    """Import a catalog (JSON body or file) for the token's provider: all rows or none; dry_run
+    validates only."""
+    from catalog.services.imports.direct import import_table
 
     user = api_user()
     provider = _provider_for(user)
@@ -112,11 +115,11 @@ def post_catalog():
             db.session,
             provider,
             table,
+            import_context(),
             dry_run=dry_run,
             user=user,
             source="api",
             filename=filename,
-            max_cell_chars=config["MAX_CELL_CHARS"],
         )
     except Invalid as exc:
         db.session.rollback()

@@ -12,17 +12,18 @@ from catalog.api import bp
 from catalog.errors import error_response
 from catalog.extensions import db
 from catalog.models import COURSE_STATUSES, Course, CourseCategory
+from catalog.models.types import format_hours
 from catalog.permissions import api_user, roles_required
 from catalog.services.courses import course_categories
 from catalog.services.errors import Conflict, Invalid
-from catalog.services.reviewing import decisions
+from catalog.services.reviewing import decisions, rules
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 
 
 def _hours(value) -> str | None:
-    return None if value is None else decisions.fmt_hours(value)
+    return None if value is None else format_hours(value)
 
 
 def course_json(course: Course) -> dict:
@@ -134,7 +135,7 @@ def _parse_areas(raw) -> dict:
                 f"Area '{item['slug']}' is listed twice.",
                 [{"field": f"areas[{i}]", "message": "Duplicate area."}],
             )
-        areas[item["slug"]] = decisions.parse_hours(item.get("hours"))
+        areas[item["slug"]] = rules.parse_hours(item.get("hours"))
     return areas
 
 

@@ -17,7 +17,7 @@ from catalog.plan.throttle import throttle_anonymous
 from catalog.security import late_write_lock
 from catalog.services import planning
 from catalog.services.errors import Invalid
-from catalog.services.suggesting import default_jurisdiction
+from catalog.serving import served
 
 
 def plan_caller():
@@ -74,7 +74,7 @@ def post_plan():
         options = planning.options_from_json(payload.get("options"))
         if user is None:
             throttle_anonymous()
-        jurisdiction = default_jurisdiction(db.session)
+        jurisdiction = served()
         report = planning.plan_officers(
             db.session,
             jurisdiction,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from catalog.api import bp
+from catalog.api.auth import authenticate_request, record_token_use
 from catalog.permissions import api_user, roles_required
-from catalog.services.accounts import authenticate_request, record_token_use
 
 
 @bp.before_request

@@ -14,6 +14,7 @@ from catalog.services import signin
 
 
 def home_for(user) -> str:
+    """Where a user lands after signing in: their role's start page."""
     if user.role == "provider":
         return url_for("provider.index")
     if user.role in ("staff", "admin"):
@@ -27,6 +28,7 @@ KEPT_ACROSS_SIGN_IN = ("review_draft",)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Sign in with email and password (throttled per address and account)."""
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -76,6 +78,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Sign out and rotate the session nonce, so copies of the old cookie stop working."""
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400, "Sign out needs the form's security token.")

@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 from flask import Flask, url_for
 
-from catalog.config import configured_jurisdiction
 from catalog.extensions import db
 from catalog.public import exports
 from catalog.services.publishing.listing import CourseQuery, export_rows, served, taxonomy_of
+from catalog.serving import jurisdiction_code
 
 
 def register_public_cli(app: Flask) -> None:
@@ -31,7 +31,7 @@ def register_public_cli(app: Flask) -> None:
             click.echo(f"Error: {path} must end in .csv or .json.", err=True)
             sys.exit(2)
         app.config.setdefault("PREFERRED_URL_SCHEME", "http")
-        jurisdiction = served(db.session, configured_jurisdiction())
+        jurisdiction = served(db.session, jurisdiction_code())
         jurisdiction_id = jurisdiction[0] if jurisdiction else None
         taxonomy = taxonomy_of(db.session, jurisdiction_id)
         with app.test_request_context(base_url=base_url):

@@ -15,6 +15,7 @@ from catalog.extensions import db
 from catalog.models import Provider
 from catalog.services.errors import ServiceError
 from catalog.services.imports.files import read_table
+from catalog.serving import import_context
 
 
 def _print_errors(exc: ServiceError) -> None:
@@ -34,7 +35,7 @@ def register_import_cli(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Validate and suggest without writing.")
     def import_catalog(path: Path, provider_slug: str, dry_run: bool) -> None:
         """Import a catalog file (CSV, XLSX or JSON) for a provider: all rows or none."""
-        from catalog.services.imports.submissions import import_table
+        from catalog.services.imports.direct import import_table
 
         config = current_app.config
         provider = db.session.scalar(select(Provider).where(Provider.slug == provider_slug))
@@ -58,11 +59,11 @@ def register_import_cli(app: Flask) -> None:
                         db.session,
                         provider,
                         table,
+                        import_context(),
                         dry_run=dry_run,
                         actor="cli",
                         source="cli",
                         filename=path.name,
-                        max_cell_chars=config["MAX_CELL_CHARS"],
                         progress=lambda _stage, n: bar.update(n),
                     )
                     if dry_run:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import ClassVar
 
-from flask import current_app, has_app_context
-from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -45,8 +44,13 @@ class Provider(Base):
         return f"<Provider {self.slug}>"
 
 
-class User(UserMixin, Base):
+class User(Base):
+    """A person who signs in. The attributes Flask-Login reads (is_authenticated, is_active,
+    is_anonymous, get_id) are defined here, so the models import nothing of Flask."""
+
     __tablename__ = "users"
+    is_authenticated: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -62,11 +66,13 @@ class User(UserMixin, Base):
 
     provider: Mapped[Provider | None] = relationship(back_populates="users")
 
+    # scrypt in production; the app factory sets PASSWORD_HASH_METHOD here (tests use a cheaper
+    # hash to stay fast), so the model reads no app configuration.
+    password_hash_method: ClassVar[str] = "scrypt"
+
     def set_password(self, password: str) -> None:
-        method = "scrypt"
-        if has_app_context():  # tests use a cheaper hash to stay fast; production uses scrypt
-            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
-        self.password_hash = generate_password_hash(password, method=method)
+        """Store a salted hash of `password` (never the password)."""
+        self.password_hash = generate_password_hash(password, method=self.password_hash_method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -14,6 +14,15 @@ HoursType = Numeric(7, 2, asdecimal=True)
 Hours = Annotated[Decimal, mapped_column(HoursType)]
 
 
+def format_hours(value) -> str:
+    """Hours as text, the one format everywhere (pages, exports, messages, audit entries):
+    1.00 -> "1", 1.50 -> "1.5", 0.25 -> "0.25"; None or "" -> ""."""
+    if value is None or value == "":
+        return ""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return format(number.normalize(), "f")
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 

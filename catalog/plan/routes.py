@@ -24,7 +24,7 @@ from catalog.services.errors import Invalid
 from catalog.services.planning import exports
 from catalog.services.planning.records import record_from_fields
 from catalog.services.publishing.listing import CourseQuery, Taxonomy, search
-from catalog.services.suggesting import default_jurisdiction
+from catalog.serving import served
 
 PLAN_ACTIONS = ("plan", "csv", "xlsx")
 
@@ -107,7 +107,7 @@ def _render(form, status: int = 200, **context):
 @late_write_lock
 def index():
     """One officer: list or upload the training done, see the status and the smallest plan."""
-    jurisdiction = default_jurisdiction(db.session)
+    jurisdiction = served()
     form = PlanForm()
     _choices(form, jurisdiction)
     if request.method == "GET":
@@ -207,7 +207,7 @@ def _sync_rows(form, result: dict) -> None:
 @late_write_lock
 def roster():
     """An agency roster (signed in): one row per officer, the chart, CSV or XLSX."""
-    jurisdiction = default_jurisdiction(db.session)
+    jurisdiction = served()
     form = PlanForm(formdata=None)
     _choices(form, jurisdiction)
     roster_form = RosterForm()

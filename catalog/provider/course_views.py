@@ -1,4 +1,5 @@
-"""Provider pages around its own courses: the CSV of its courses with POST's decisions,
+"""Provider pages around its own courses: adding or editing one course (and the live
+suggestion as the user types), the CSV of its courses with POST's decisions,
 withdrawing a course still waiting for review, its own API tokens, and the catalog format
 (templates to download and the JSON shape; public, so a provider can prepare before it has an
 account)."""
@@ -8,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 from flask import (
     Response,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -21,17 +24,35 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
-from catalog.models import Provider
-from catalog.permissions import roles_required
+from catalog.models import (
+    Course,
+    CourseCategory,
+    Provider,
+)
+from catalog.models.types import format_hours
+from catalog.permissions import check_provider_access, roles_required
 from catalog.provider import bp
-from catalog.provider.forms import ActionForm, TokenForm
+from catalog.provider.forms import (
+    ActionForm,
+    TokenForm,
+    course_form,
+)
+from catalog.provider.presenting import (
+    course_suggestion_view,
+    highlight,
+    suggestion_view,
+)
 from catalog.public.exports import neutralise
-from catalog.services import catalog_templates, provider_courses, provider_tokens
+from catalog.services import catalog_templates, provider_courses, provider_tokens, revisions
 from catalog.services.accounts import token_expiry
-from catalog.services.errors import ServiceError
-from catalog.services.suggesting import default_jurisdiction
+from catalog.services.errors import Invalid, ServiceError
+from catalog.services.imports import direct
+from catalog.services.suggesting import course_input, get_engine
+from catalog.serving import import_context, served
 
 NEW_TOKEN_KEY = "provider_new_token"
 
@@ -170,7 +191,7 @@ def revoke_token(token_id: int):
 
 
 def _categories():
-    return catalog_templates.categories(db.session, default_jurisdiction(db.session))
+    return catalog_templates.categories(db.session, served())
 
 
 @bp.get("/format")
@@ -207,4 +228,152 @@ def template_xlsx():
         body,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": 'attachment; filename="catalog-template.xlsx"'},
+    )
+
+
+# -- one course at a time -----------------------------------------------------------------------
+
+
+def _course_form_for(course: Course | None):
+    ctx = import_context()
+    areas = sorted(ctx.areas.values(), key=lambda c: c.sort_order)
+    topics = sorted(ctx.topics.values(), key=lambda c: c.sort_order)
+    form_class = course_form(areas, topics)
+    form = form_class()
+    if course is not None and request.method == "GET":
+        form.title.data = course.title
+        form.provider_code.data = course.provider_code or ""
+        form.hours.data = format_hours(course.hours)
+        form.delivery.data = course.delivery
+        submitted = revisions.submitted_fields(course)  # a waiting change, else the course's
+        form.description.data = submitted["description"]
+        form.objectives.data = submitted["objectives"]
+        form.url.data = submitted["url"]
+        proposed = [c for c in course.categories if c.source == "proposed"]
+        form.topics.data = [c.category.slug for c in proposed if c.category.kind != "area"]
+        for c in proposed:
+            if c.category.kind == "area" and c.hours is not None:
+                getattr(form, f"area__{c.category.slug}").data = format_hours(c.hours)
+    return form, areas
+
+
+def _course_page(course: Course | None):
+    provider = _own_provider()
+    form, areas = _course_form_for(course)
+    if form.validate_on_submit():
+        raw = {
+            "title": form.title.data or "",
+            "provider_code": (form.provider_code.data or "").strip(),
+            "hours": (form.hours.data or "").strip(),
+            "delivery": form.delivery.data or "",
+            "description": (form.description.data or "").strip(),
+            "objectives": (form.objectives.data or "").strip(),
+            "url": (form.url.data or "").strip(),
+            "area_hours": ";".join(
+                f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}"
+                for a in areas
+                if (getattr(form, f"area__{a.slug}").data or "").strip()
+            ),
+            "topics": ";".join(form.topics.data or []),
+        }
+        try:
+            saved, change = direct.save_course(
+                db.session, provider, course, raw, current_user, import_context()
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            for detail in exc.details:
+                name = detail.get("field")
+                target = getattr(form, name, None) if name != "area_hours" else None
+                if target is not None and hasattr(target, "errors"):
+                    target.errors = [*target.errors, detail["message"]]
+                else:
+                    flash(detail["message"], "error")
+        else:
+            db.session.commit()
+            messages = {
+                "new": "Course saved and sent to POST for review.",
+                "changed": "Changes saved; the course goes back to POST for review.",
+                "unchanged": "Nothing changed.",
+            }
+            message = messages[change]
+            if change == "changed" and revisions.waiting(saved):
+                message = (
+                    "Change saved: it waits for POST review, and the approved version stays "
+                    "on the public list meanwhile."
+                )
+            elif change == "changed" and saved.status == "approved":
+                message = "Saved. The approved version stays published; nothing waits for review."
+            flash(message, "success" if change != "unchanged" else "info")
+            return redirect(url_for("provider.edit_course", course_id=saved.id))
+    suggestion = course_suggestion_view(course) if course is not None else None
+    decision = provider_courses.decisions_for(db.session, [course])[course.id] if course else None
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "provider/course_form.html",
+        form=form,
+        course=course,
+        areas=areas,
+        suggestion=suggestion,
+        decision=decision,
+        action_form=ActionForm(formdata=None),
+    ), status
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+@roles_required("provider")
+def new_course():
+    return _course_page(None)
+
+
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@roles_required("provider")
+def edit_course(course_id: int):
+    course = db.session.scalar(
+        select(Course)
+        .where(Course.id == course_id)
+        .options(selectinload(Course.categories).selectinload(CourseCategory.category))
+    )
+    if course is None:
+        abort(404)
+    check_provider_access(course.provider_id)
+    return _course_page(course)
+
+
+@bp.get("/suggest")
+@roles_required("provider")
+def suggest():
+    """Live suggestion for the course form: the engine's areas and topics with evidence."""
+    title = (request.args.get("title") or "").strip()[:500]
+    if len(title) < 3:
+        return jsonify({"title": title, "areas": [], "topics": [], "segments": []})
+    hours = request.args.get("hours") or None
+    try:
+        number = Decimal(hours) if hours else None
+        # NaN, sNaN, 1e999999: no hours at all rather than a crash in the engine
+        hours = (
+            str(number)
+            if number is not None and number.is_finite() and 0 < number <= 1000
+            else None
+        )
+    except ArithmeticError:
+        hours = None
+    delivery = request.args.get("delivery") or None
+    values = {
+        "title": title,
+        "hours": hours,
+        "delivery": delivery,
+        "description": (request.args.get("description") or "")[:5000],
+    }
+    engine = get_engine(db.session, served())
+    result = engine.suggest_many([course_input(values)])[0].to_dict()
+    view = suggestion_view(result)
+    return jsonify(
+        {
+            "title": title,
+            "areas": view["areas"],
+            "topics": view["topics"],
+            "flags": result.get("flags", []),
+            "segments": [{"text": t, "mark": m} for t, m in highlight(title, result)],
+        }
     )

@@ -8,7 +8,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from catalog.services.imports.files import FIELD_LABELS, FIELDS, REQUIRED_FIELDS
+from catalog.services.imports.columns import FIELD_LABELS, FIELDS, REQUIRED_FIELDS
 
 
 class UploadForm(FlaskForm):

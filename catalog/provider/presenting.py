@@ -3,32 +3,16 @@ labels with evidence, and server-rendered SVG bar charts (CSP allows no inline s
 
 from __future__ import annotations
 
-from decimal import Decimal
+from catalog.models.types import format_hours
+from catalog.services.suggesting import evidence_spans
 
 BAR_WIDTH = 320
 
 
 def highlight(title: str, suggestion: dict | None) -> list[tuple[str, bool]]:
     """The title cut into (text, matched) pieces from the evidence spans that point into it."""
-    spans = []
-    for entry in (suggestion or {}).get("areas", []) + (suggestion or {}).get("topics", []):
-        for ev in entry.get("evidence", []):
-            span = ev.get("span")
-            if span and ev.get("field", "title") == "title" and len(span) == 2:
-                start, end = int(span[0]), int(span[1])
-                if 0 <= start < end <= len(title):
-                    spans.append((start, end))
-    if not spans:
-        return [(title, False)] if title else []
-    spans.sort()
-    merged = [list(spans[0])]
-    for start, end in spans[1:]:
-        if start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
     pieces, pos = [], 0
-    for start, end in merged:
+    for start, end, _ in evidence_spans(title, suggestion):
         if start > pos:
             pieces.append((title[pos:start], False))
         pieces.append((title[start:end], True))
@@ -65,7 +49,7 @@ def suggestion_view(suggestion: dict | None) -> dict:
                 "name": entry.get("name", entry["slug"]),
                 "score": int(round(entry.get("score", 0))),
                 "confident": bool(entry.get("confident")),
-                "hours": format(Decimal(str(hours)).normalize(), "f") if hours else "",
+                "hours": format_hours(hours) if hours else "",
                 "runner_up": names.get(entry.get("runner_up"), entry.get("runner_up")),
                 "gap": entry.get("gap"),
                 "evidence": _evidence_texts(entry),
@@ -90,6 +74,7 @@ def suggestion_view(suggestion: dict | None) -> dict:
 
 
 def course_suggestion_view(course) -> dict:
+    """suggestion_view of a course's stored suggestion, with its highlighted title segments."""
     return {
         **suggestion_view(course.suggestion),
         "segments": highlight(course.title, course.suggestion),

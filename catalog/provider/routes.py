@@ -6,12 +6,9 @@ another provider's ids). Staff may open a catalog preview read-only.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
 from catalog.models import (
@@ -19,7 +16,6 @@ from catalog.models import (
     CatalogRow,
     CatalogSubmission,
     Course,
-    CourseCategory,
     Provider,
 )
 from catalog.permissions import check_provider_access, roles_required
@@ -29,21 +25,19 @@ from catalog.provider.forms import (
     ProposalForm,
     UploadForm,
     column_map_form,
-    course_form,
 )
 from catalog.provider.presenting import (
     bar_chart,
-    course_suggestion_view,
     highlight,
     suggestion_view,
 )
 from catalog.security import late_write_lock
-from catalog.services import provider_courses, revisions
+from catalog.services import provider_courses
 from catalog.services.errors import Invalid
 from catalog.services.imports import submissions
-from catalog.services.imports.files import FIELD_LABELS, FIELDS, read_table
-from catalog.services.imports.rows import load_context
-from catalog.services.suggesting import course_input, default_jurisdiction, get_engine
+from catalog.services.imports.columns import FIELD_LABELS, FIELDS
+from catalog.services.imports.files import read_table
+from catalog.serving import import_context
 
 PER_PAGE = 100
 COURSES_PER_PAGE = 50
@@ -55,10 +49,6 @@ ROW_FILTERS = {
     "unchanged": "Unchanged",
     "dropped": "Dropped",
 }
-
-
-def _cell_limit() -> int:
-    return current_app.config["MAX_CELL_CHARS"]
 
 
 def _own_provider() -> Provider:
@@ -149,8 +139,8 @@ def upload():
                 provider,
                 current_user,
                 table,
+                import_context(),
                 filename=upload.filename or "",
-                max_cell_chars=_cell_limit(),
             )
         except Invalid as exc:
             db.session.rollback()
@@ -190,7 +180,7 @@ def columns(catalog_id: int):
             if value not in ("", None):
                 chosen[name] = int(value)
         try:
-            submissions.apply_column_map(db.session, catalog, chosen, _cell_limit())
+            submissions.apply_column_map(db.session, catalog, chosen, import_context())
         except Invalid as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -216,36 +206,12 @@ def preview(catalog_id: int):
             return redirect(url_for("provider.columns", catalog_id=catalog.id))
     show = request.args.get("show", "all")
     show = show if show in ROW_FILTERS else "all"
-    base = select(CatalogRow).where(CatalogRow.catalog_id == catalog.id)
-    counts_q = db.session.execute(
-        select(
-            CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count, func.count(CatalogRow.id)
-        )
-        .where(CatalogRow.catalog_id == catalog.id)
-        .group_by(CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count)
-    ).all()
-    counts = {k: 0 for k in ROW_FILTERS}
-    for change, dropped, has_errors, n in counts_q:
-        counts["all"] += n
-        if dropped:
-            counts["dropped"] += n
-        elif has_errors:
-            counts["errors"] += n
-        elif change in counts:
-            counts[change] += n
-    if show == "errors":
-        base = base.where(CatalogRow.error_count > 0, CatalogRow.dropped.is_(False))
-    elif show == "dropped":
-        base = base.where(CatalogRow.dropped.is_(True))
-    elif show in ("new", "changed", "unchanged"):
-        base = base.where(
-            CatalogRow.change == show, CatalogRow.dropped.is_(False), CatalogRow.error_count == 0
-        )
-    order = [CatalogRow.row_number]
-    if show == "all":  # errors first, so a long file shows its problems on page 1
-        order = [CatalogRow.dropped, (CatalogRow.error_count > 0).desc(), CatalogRow.row_number]
+    counts = submissions.row_counts(db.session, catalog.id)
     page = db.paginate(
-        base.order_by(*order), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+        submissions.rows_query(catalog.id, show),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+        error_out=False,
     )
     existing_ids = [r.course_id for r in page.items if r.course_id]
     existing = (
@@ -253,23 +219,7 @@ def preview(catalog_id: int):
         if existing_ids
         else {}
     )
-    missing = []
-    missing_count = 0
-    if catalog.status == "draft":
-        matched = select(CatalogRow.course_id).where(
-            CatalogRow.catalog_id == catalog.id,
-            CatalogRow.dropped.is_(False),
-            CatalogRow.course_id.is_not(None),
-        )
-        missing_q = select(Course).where(
-            Course.provider_id == catalog.provider_id, Course.id.not_in(matched)
-        )
-        missing_count = (
-            db.session.scalar(select(func.count()).select_from(missing_q.subquery())) or 0
-        )
-        missing = db.session.scalars(missing_q.order_by(Course.title).limit(50)).all()
-    else:
-        missing_count = (catalog.summary or {}).get("missing", 0)
+    missing_count, missing = submissions.missing_from_file(db.session, catalog)
     chart = bar_chart(
         [
             ("New", counts["new"], "new"),
@@ -321,7 +271,7 @@ def drop_rows(catalog_id: int):
             ).all()
         else:
             ids = [int(x) for x in request.form.getlist("row") if x.isdigit()]
-        n = submissions.set_dropped(db.session, catalog, ids, action != "restore")
+        n = submissions.set_dropped(db.session, catalog, ids, action != "restore", import_context())
         db.session.commit()
         flash(f"{n} row(s) {'restored' if action == 'restore' else 'dropped'}.", "success")
     return redirect(
@@ -344,7 +294,7 @@ def proposal(catalog_id: int, row_id: int):
             row,
             form.area_hours.data or "",
             form.topics.data or "",
-            _cell_limit(),
+            import_context(),
         )
         db.session.commit()
         flash(f"Row {row.row_number}: your proposed categories were saved.", "success")
@@ -375,7 +325,9 @@ def confirm(catalog_id: int):
         flash("This catalog was already imported; nothing changed.", "info")
         return redirect(url_for("provider.preview", catalog_id=catalog.id))
     try:
-        summary = submissions.confirm_submission(db.session, catalog, current_user, _cell_limit())
+        summary = submissions.confirm_submission(
+            db.session, catalog, current_user, import_context()
+        )
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -400,156 +352,7 @@ def confirm(catalog_id: int):
 def discard(catalog_id: int):
     catalog = _draft(catalog_id)
     if catalog is not None and ActionForm().validate_on_submit():
-        catalog.status = "discarded"
+        submissions.discard(db.session, catalog, current_user)
         db.session.commit()
         flash("The upload was discarded; nothing was imported.", "info")
     return redirect(url_for("provider.index"))
-
-
-# -- one course at a time -----------------------------------------------------------------------
-
-
-def _course_form_for(course: Course | None):
-    jurisdiction = default_jurisdiction(db.session)
-    ctx = load_context(db.session, jurisdiction, _cell_limit())
-    areas = sorted(ctx.areas.values(), key=lambda c: c.sort_order)
-    topics = sorted(ctx.topics.values(), key=lambda c: c.sort_order)
-    form_class = course_form(areas, topics)
-    form = form_class()
-    if course is not None and request.method == "GET":
-        form.title.data = course.title
-        form.provider_code.data = course.provider_code or ""
-        form.hours.data = format(course.hours.normalize(), "f")
-        form.delivery.data = course.delivery
-        submitted = revisions.submitted_fields(course)  # a waiting change, else the course's
-        form.description.data = submitted["description"]
-        form.objectives.data = submitted["objectives"]
-        form.url.data = submitted["url"]
-        proposed = [c for c in course.categories if c.source == "proposed"]
-        form.topics.data = [c.category.slug for c in proposed if c.category.kind != "area"]
-        for c in proposed:
-            if c.category.kind == "area" and c.hours is not None:
-                getattr(form, f"area__{c.category.slug}").data = format(c.hours.normalize(), "f")
-    return form, areas
-
-
-def _course_page(course: Course | None):
-    provider = _own_provider()
-    form, areas = _course_form_for(course)
-    if form.validate_on_submit():
-        raw = {
-            "title": form.title.data or "",
-            "provider_code": (form.provider_code.data or "").strip(),
-            "hours": (form.hours.data or "").strip(),
-            "delivery": form.delivery.data or "",
-            "description": (form.description.data or "").strip(),
-            "objectives": (form.objectives.data or "").strip(),
-            "url": (form.url.data or "").strip(),
-            "area_hours": ";".join(
-                f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}"
-                for a in areas
-                if (getattr(form, f"area__{a.slug}").data or "").strip()
-            ),
-            "topics": ";".join(form.topics.data or []),
-        }
-        try:
-            saved, change = submissions.save_course(
-                db.session, provider, course, raw, current_user, _cell_limit()
-            )
-        except Invalid as exc:
-            db.session.rollback()
-            for detail in exc.details:
-                name = detail.get("field")
-                target = getattr(form, name, None) if name != "area_hours" else None
-                if target is not None and hasattr(target, "errors"):
-                    target.errors = [*target.errors, detail["message"]]
-                else:
-                    flash(detail["message"], "error")
-        else:
-            db.session.commit()
-            messages = {
-                "new": "Course saved and sent to POST for review.",
-                "changed": "Changes saved; the course goes back to POST for review.",
-                "unchanged": "Nothing changed.",
-            }
-            message = messages[change]
-            if change == "changed" and revisions.waiting(saved):
-                message = (
-                    "Change saved: it waits for POST review, and the approved version stays "
-                    "on the public list meanwhile."
-                )
-            elif change == "changed" and saved.status == "approved":
-                message = "Saved. The approved version stays published; nothing waits for review."
-            flash(message, "success" if change != "unchanged" else "info")
-            return redirect(url_for("provider.edit_course", course_id=saved.id))
-    suggestion = course_suggestion_view(course) if course is not None else None
-    decision = provider_courses.decisions_for(db.session, [course])[course.id] if course else None
-    status = 422 if form.is_submitted() and form.errors else 200
-    return render_template(
-        "provider/course_form.html",
-        form=form,
-        course=course,
-        areas=areas,
-        suggestion=suggestion,
-        decision=decision,
-        action_form=ActionForm(formdata=None),
-    ), status
-
-
-@bp.route("/courses/new", methods=["GET", "POST"])
-@roles_required("provider")
-def new_course():
-    return _course_page(None)
-
-
-@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
-@roles_required("provider")
-def edit_course(course_id: int):
-    course = db.session.scalar(
-        select(Course)
-        .where(Course.id == course_id)
-        .options(selectinload(Course.categories).selectinload(CourseCategory.category))
-    )
-    if course is None:
-        abort(404)
-    check_provider_access(course.provider_id)
-    return _course_page(course)
-
-
-@bp.get("/suggest")
-@roles_required("provider")
-def suggest():
-    """Live suggestion for the course form: the engine's areas and topics with evidence."""
-    title = (request.args.get("title") or "").strip()[:500]
-    if len(title) < 3:
-        return jsonify({"title": title, "areas": [], "topics": [], "segments": []})
-    hours = request.args.get("hours") or None
-    try:
-        number = Decimal(hours) if hours else None
-        # NaN, sNaN, 1e999999: no hours at all rather than a crash in the engine
-        hours = (
-            str(number)
-            if number is not None and number.is_finite() and 0 < number <= 1000
-            else None
-        )
-    except ArithmeticError:
-        hours = None
-    delivery = request.args.get("delivery") or None
-    values = {
-        "title": title,
-        "hours": hours,
-        "delivery": delivery,
-        "description": (request.args.get("description") or "")[:5000],
-    }
-    engine = get_engine(db.session, default_jurisdiction(db.session))
-    result = engine.suggest_many([course_input(values)])[0].to_dict()
-    view = suggestion_view(result)
-    return jsonify(
-        {
-            "title": title,
-            "areas": view["areas"],
-            "topics": view["topics"],
-            "flags": result.get("flags", []),
-            "segments": [{"text": t, "mark": m} for t, m in highlight(title, result)],
-        }
-    )

@@ -22,13 +22,14 @@ from flask import (
 from markupsafe import Markup
 from sqlalchemy import text
 
-from catalog.config import configured_jurisdiction
 from catalog.errors import error_response
 from catalog.extensions import db
 from catalog.public import bp, exports
+from catalog.services import requirements
 from catalog.services.cleaning import clean_text
 from catalog.services.publishing import finder, listing
 from catalog.services.publishing.listing import BadQuery, CourseQuery, Taxonomy
+from catalog.serving import jurisdiction_code
 
 URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
 
@@ -47,7 +48,7 @@ def _safe_url_filter(value):
 def served() -> tuple[int, str] | None:
     """(id, course id label) of the jurisdiction the app serves (CATALOG_JURISDICTION), None
     before anything is seeded; an unknown configured code is a 404 naming it."""
-    return listing.served(db.session, configured_jurisdiction())
+    return listing.served(db.session, jurisdiction_code())
 
 
 def served_id() -> int | None:
@@ -116,7 +117,7 @@ def _attachment(name: str) -> dict:
 @bp.get("/")
 def index():
     today = dt.date.today()
-    period = finder.current_requirements(db.session, today, served_id())
+    period = requirements.current_set(db.session, today, served_id())
     cards = finder.cards(db.session, period, taxonomy(), today, served_id()) if period else []
     return render_template(
         "public/index.html", period=period, cards=cards, chart=finder.hours_chart(period)

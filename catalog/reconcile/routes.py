@@ -16,7 +16,7 @@ from catalog.extensions import db
 from catalog.reconcile import bp
 from catalog.reconcile.limits import limiter
 from catalog.services import reconcile_data, reconciling
-from catalog.services.suggesting import default_jurisdiction
+from catalog.serving import served
 from catalog.templating import current_site
 
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
@@ -98,7 +98,7 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
 def service():
     """Manifest, a batch of queries (`queries=`) or a data extension (`extend=`)."""
     queries, extend = _param("queries"), _param("extend")
-    jurisdiction = default_jurisdiction(db.session)
+    jurisdiction = served()
     if queries is not None:
         batch = reconciling.parse_batch(queries)
         refused = _limited(max(0, len(batch) - 1))
@@ -139,7 +139,7 @@ def service():
 @bp.get("/reconcile/preview")
 def preview():
     """A small HTML card for one course or category, made to be shown in OpenRefine's frame."""
-    jurisdiction = default_jurisdiction(db.session)
+    jurisdiction = served()
     entity = reconcile_data.lookup(db.session, jurisdiction, request.args.get("id", ""))
     status = 200 if entity else 404
     response = Response(render_template("reconcile/preview.html", entity=entity), status)
@@ -150,7 +150,7 @@ def preview():
 @bp.get("/reconcile/view/<path:entity_id>")
 def view(entity_id: str):
     """The human page of an identifier: the course page, or the list of a category's courses."""
-    jurisdiction = default_jurisdiction(db.session)
+    jurisdiction = served()
     entity = reconcile_data.lookup(db.session, jurisdiction, entity_id)
     if entity is None:
         return error_response(404, "No approved course or category has this identifier.")
@@ -163,7 +163,7 @@ def view(entity_id: str):
 @bp.get("/reconcile/suggest/entity")
 def suggest_entity():
     """Courses (or `type=category` categories) whose name starts like `prefix`."""
-    jurisdiction = default_jurisdiction(db.session)
+    jurisdiction = served()
     result = reconcile_data.suggest_entities(
         db.session,
         jurisdiction,

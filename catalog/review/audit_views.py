@@ -18,7 +18,8 @@ from catalog.review.charts import bar_rows, line_chart, percent_bars
 from catalog.services import audit_log as audit_log_reading
 from catalog.services import dashboard as dash
 from catalog.services.cleaning import spreadsheet_cell
-from catalog.services.suggesting import categories_by_slug, served_jurisdiction
+from catalog.services.suggesting import categories_by_slug
+from catalog.serving import served_or_none
 
 AUDIT_PER_PAGE = 50
 CSV_HEADER = [
@@ -43,7 +44,7 @@ def safe_cell(value) -> str:
 
 
 def _category_names() -> dict[str, str]:
-    served = served_jurisdiction(db.session)
+    served = served_or_none()
     if served is None:
         return {}
     return {slug: c.name for slug, c in categories_by_slug(db.session, served).items()}
@@ -169,7 +170,7 @@ def audit_csv():
 def dashboard():
     """Queue size over time, acceptance of suggestions, approved courses per category."""
     points = dash.queue_over_time(db.session, days=30)
-    served = served_jurisdiction(db.session)
+    served = served_or_none()
     accepted, overall = dash.acceptance(db.session, served.id if served is not None else None)
     approved = dash.approved_per_category(db.session)
     counts = dash.status_counts(db.session)

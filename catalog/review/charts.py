@@ -83,7 +83,7 @@ def bar_chart(
 
 def bar_rows(rows: list[tuple[str, int, object]]) -> Markup:
     """Approved courses per category: bar length = courses, text = courses and hours."""
-    from catalog.templating import format_hours
+    from catalog.models.types import format_hours
 
     return bar_chart(
         [
@@ -94,6 +94,7 @@ def bar_rows(rows: list[tuple[str, int, object]]) -> Markup:
 
 
 def percent_bars(rows: list[tuple[str, float | None, str]]) -> Markup:
+    """A bar chart of shares (0..1) drawn as percentages."""
     return bar_chart(
         [(label, (value or 0) * 100, text) for label, value, text in rows],
         max_value=100,

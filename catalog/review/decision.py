@@ -7,97 +7,25 @@ from decimal import Decimal
 
 from flask import request
 from markupsafe import Markup, escape
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
-from catalog.models import AuditEntry, Course, CourseCategory
+from catalog.models import Course
+from catalog.services import audit
 from catalog.services.courses import course_categories
-from catalog.services.reviewing import decisions
-from catalog.services.suggesting import categories_by_slug, similar_decided, suggested_labels
-
-SIMILAR_LIMIT = 5
-SIMILAR_CUTOFF = 35  # honest similarity (0-100): about a third of the weighted words shared
+from catalog.services.reviewing import decisions, rules, similar
+from catalog.services.suggesting import categories_by_slug, evidence_spans, suggested_labels
 
 
 def highlight_title(title: str, suggestion: dict) -> Markup:
     """The title with every evidence span marked; each segment escaped on its own."""
-    spans: list[tuple[int, int, str]] = []
-    if suggestion and suggestion.get("title") == title:
-        for entry in suggestion.get("areas", []) + suggestion.get("topics", []):
-            for ev in entry.get("evidence", []):
-                span = ev.get("span")
-                if ev.get("field", "title") != "title" or not span or len(span) != 2:
-                    continue
-                start, end = span
-                if (
-                    isinstance(start, int)
-                    and isinstance(end, int)
-                    and 0 <= start < end <= len(title)
-                ):
-                    spans.append((start, end, str(ev.get("text") or entry.get("name") or "")))
-    spans.sort()
-    merged: list[list] = []
-    for start, end, label in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-            if label and label not in merged[-1][2]:
-                merged[-1][2].append(label)
-        else:
-            merged.append([start, end, [label] if label else []])
     out = Markup("")
     pos = 0
-    for start, end, labels in merged:
+    for start, end, labels in evidence_spans(title, suggestion):
         out += escape(title[pos:start])
         out += Markup('<mark title="{}">{}</mark>').format("; ".join(labels), title[start:end])
         pos = end
     out += escape(title[pos:])
     return out
-
-
-def similar_approved(course: Course, limit: int = SIMILAR_LIMIT) -> list[dict]:
-    """The approved courses whose titles are closest to this one (honest similarity: rare words
-    weigh more, one shared short word is no match), with their decisions."""
-    matches = similar_decided(
-        db.session,
-        course.jurisdiction,
-        course.title,
-        exclude_id=course.id,
-        limit=limit,
-        cutoff=SIMILAR_CUTOFF,
-    )
-    if not matches:
-        return []
-    ids = [key for _, key in matches]
-    loaded = {
-        c.id: c
-        for c in db.session.scalars(
-            select(Course)
-            .where(Course.id.in_(ids))
-            .options(
-                selectinload(Course.categories).selectinload(CourseCategory.category),
-                selectinload(Course.provider),
-            )
-        )
-    }
-    result = []
-    for score, key in matches:
-        other = loaded.get(key)
-        if other is None:
-            continue
-        areas, topics = course_categories(other, "decided")
-        result.append({"course": other, "score": round(score), "areas": areas, "topics": topics})
-    return result
-
-
-def next_pending_id(after_id: int) -> int | None:
-    """The next course a reviewer should open: engine-unsure first, like the queue."""
-    return db.session.scalar(
-        select(Course.id)
-        .where(Course.status == "pending", Course.id != after_id)
-        .order_by(Course.suggestion_confident, Course.suggestion_score, Course.id)
-        .limit(1)
-    )
 
 
 def parse_decision(form, course: Course, data=None, *, validate: bool = True):
@@ -125,7 +53,7 @@ def parse_decision(form, course: Course, data=None, *, validate: bool = True):
             raw = (data.get(f"hours-{slug}") or "").strip()
             if not raw:
                 continue
-            value = decisions.parse_hours(raw)
+            value = rules.parse_hours(raw)
             if value is not None and value == 0:
                 continue
             areas[slug] = value
@@ -161,16 +89,9 @@ def decision_context(course: Course, form, submitted=None) -> dict:
         prefill_areas, prefill_topics = proposed_areas, proposed_topics
     approve_problems = []
     if s_areas:
-        approve_problems = decisions.rule_problems(
-            db.session, course, s_areas, s_topics, categories
-        )
-    history = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.course_id == course.id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(50)
-    ).all()
-    default_until = decisions.default_approved_until(db.session, course.jurisdiction_id)
+        approve_problems = rules.rule_problems(db.session, course, s_areas, s_topics, categories)
+    history = audit.course_history(db.session, course.id)
+    default_until = rules.default_approved_until(db.session, course.jurisdiction_id)
     if form.approved_until.data is None:
         form.approved_until.data = default_until
     if not form.control_number.data and course.control_number:
@@ -193,7 +114,7 @@ def decision_context(course: Course, form, submitted=None) -> dict:
         "prefill_areas": prefill_areas,
         "prefill_topics": prefill_topics,
         "carry": carry,
-        "similar": similar_approved(course),
+        "similar": similar.similar_approved(db.session, course),
         "history": history,
         "default_until": default_until,
         "submitted_action": submitted[0] if submitted else None,

@@ -11,31 +11,34 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from catalog.config import configured_jurisdiction
 from catalog.extensions import db
 from catalog.models import Course, CourseCategory
 from catalog.permissions import roles_required
 from catalog.review import bp, expired
 from catalog.review.decision import (
     decision_context,
-    next_pending_id,
     parse_decision,
 )
 from catalog.review.forms import SCORE_CHOICES, BulkApproveForm, DecisionForm
 from catalog.services.errors import Conflict, Invalid, NotFound
-from catalog.services.reviewing import decisions
-from catalog.services.reviewing.queue import BANDS, SORTS, QueueQuery
-from catalog.services.suggesting import categories_by_slug, default_jurisdiction, suggested_labels
+from catalog.services.reviewing import bulk, decisions
+from catalog.services.reviewing.queue import BANDS, SORTS, QueueQuery, next_pending_id
+from catalog.services.suggesting import categories_by_slug, suggested_labels
+from catalog.serving import jurisdiction_code, served
 
 ITEM_RE = re.compile(r"\d{1,10}:\d{1,10}")
 MAX_ITEMS = 50000
 
 
+def _queue_link(**args) -> str:
+    return url_for("review.queue", **args)
+
+
 def _categories():
     try:
-        jurisdiction = default_jurisdiction(db.session)
+        jurisdiction = served()
     except NotFound:  # no taxonomy seeded yet: an empty queue, not an error
-        if configured_jurisdiction():  # but a wrong CATALOG_JURISDICTION is an error
+        if jurisdiction_code():  # but a wrong CATALOG_JURISDICTION is an error
             raise
         return None, {}
     return jurisdiction, categories_by_slug(db.session, jurisdiction)
@@ -46,7 +49,7 @@ def _categories():
 def queue():
     """Courses waiting for a decision, filtered and sorted, with counts per filter."""
     jurisdiction, categories = _categories()
-    q = QueueQuery.from_args(request.args, categories)
+    q = QueueQuery.from_args(request.args, categories, _queue_link)
     pagination = db.paginate(
         q.select(db.session, jurisdiction), page=q.page, per_page=q.per_page, error_out=False
     )
@@ -139,7 +142,7 @@ def decide(course_id: int):
         else:
             verb = {"approve": "Approved", "override": "Approved", "reject": "Rejected"}[action]
             flash(f"{verb} “{course.title}”.", "success")
-            following = next_pending_id(course.id)
+            following = next_pending_id(db.session, course.id)
             if following is not None:
                 return redirect(url_for("review.course", course_id=following))
             flash("The queue is empty. Well done.", "success")
@@ -172,7 +175,7 @@ def _bulk_items(form) -> list[tuple[int, int]]:
         abort(400, "Say which courses to approve (the queue's filters): reload the queue.")
     args = MultiDict(parse_qsl(form.filters.data[:4000]))
     jurisdiction, categories = _categories()
-    q = QueueQuery.from_args(args, categories)
+    q = QueueQuery.from_args(args, categories, _queue_link)
     return q.pending_items(db.session, jurisdiction)
 
 
@@ -198,7 +201,7 @@ def bulk_approve():
     items = _bulk_items(form)
     min_score = form.min_score.data
     if form.confirm.data != "1":
-        plan = decisions.plan_bulk_approve(db.session, items, min_score)
+        plan = bulk.plan_bulk_approve(db.session, items, min_score)
         return render_template(
             "review/bulk_confirm.html",
             plan=plan,
@@ -210,7 +213,7 @@ def bulk_approve():
             categories=_categories()[1],
         )
     try:
-        result = decisions.bulk_approve(db.session, items, min_score, current_user)
+        result = bulk.bulk_approve(db.session, items, min_score, current_user)
         db.session.commit()
     except Invalid as exc:
         db.session.rollback()

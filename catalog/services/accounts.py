@@ -1,4 +1,5 @@
-"""Accounts: the password policy and API tokens (random, shown once, stored as SHA-256, with an
+"""Accounts: users and providers (audited from /admin and the CLI alike), the password policy
+(services/passwords.py) and API tokens (random, shown once, stored as SHA-256, with an
 expiry, their last use recorded, revocable by admins and by their owner)."""
 
 from __future__ import annotations
@@ -6,29 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 
-from flask import abort, g, request
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import func, select
 
-from catalog.db import SQLITE_BUSY_TIMEOUT_MS, reset_write_intent, set_write_intent
-from catalog.extensions import db
-from catalog.models import ApiToken, User
+from catalog.models import ROLES, ApiToken, Provider, User
 from catalog.models.types import utcnow
 from catalog.services import audit
-from catalog.services.errors import NotFound
+from catalog.services.errors import Invalid, NotFound
 from catalog.services.passwords import password_problem
-
-__all__ = [
-    "authenticate_request",
-    "record_token_use",
-    "hash_token",
-    "issue_token",
-    "password_problem",
-    "revoke_token",
-    "token_expiry",
-]
 
 log = logging.getLogger(__name__)
 DEFAULT_TOKEN_DAYS = 365
@@ -36,6 +24,9 @@ DEFAULT_TOKEN_DAYS = 365
 TOUCH_EVERY = dt.timedelta(hours=1)
 
 TOKEN_PREFIX = "pc_"
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PROVIDER_FIELDS = ("slug", "name", "kind", "licence_number", "approved_provider", "url")
 
 
 def hash_token(token: str) -> str:
@@ -86,73 +77,158 @@ def revoke_token(session, actor: User, token_id: int) -> ApiToken:
     return row
 
 
-def _touch(engine, token_id: int) -> None:
-    """Write a token's last use on its own connection, in a transaction that never waits: a
-    deferred one on SQLite with a 50 ms busy timeout, a 100 ms lock timeout on PostgreSQL. When
-    another writer holds the lock (a big import), the write is skipped and the next call tries
-    again; the request itself is never held up by it."""
-    now = utcnow()
-    intent = set_write_intent(False)
-    try:
-        with engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            raw = conn.connection.dbapi_connection
-            if sqlite:  # on the driver connection itself: no SQLAlchemy autobegin
-                raw.execute("PRAGMA busy_timeout = 50")
-            try:
-                with conn.begin():
-                    if not sqlite:
-                        conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
-                    conn.execute(
-                        update(ApiToken)
-                        .where(
-                            ApiToken.id == token_id,
-                            or_(
-                                ApiToken.last_used_at.is_(None),
-                                ApiToken.last_used_at < now - TOUCH_EVERY,
-                            ),
-                        )
-                        .values(last_used_at=now)
-                    )
-            finally:
-                if sqlite:
-                    raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    except SQLAlchemyError as exc:  # last use is a courtesy, never a reason to fail a call
-        log.info("token last use not recorded this time: %s", str(exc).splitlines()[0])
-    finally:
-        reset_write_intent(intent)
+def _record(
+    session, action: str, entity, by: User | None, before=None, after=None, note: str = ""
+) -> None:
+    audit.record(
+        session,
+        action=action,
+        entity_type=type(entity).__name__.lower(),
+        entity_id=entity.id,
+        user=by,
+        actor=None if by is not None else "cli",
+        before=before,
+        after=after,
+        note=note,
+    )
 
 
-def record_token_use(response):
-    """After an API answer: record the token's last use (at most once per TOUCH_EVERY) when the
-    call succeeded; a refused call changes nothing in the database."""
-    token_id = g.pop("api_token_to_touch", None)
-    if token_id is None or response.status_code >= 400:
-        return response
-    session = db.session()
-    if not response.is_streamed and not (session.new or session.dirty or session.deleted):
-        # the view is done: end its read snapshot (a no-op in production, where the session
-        # goes at teardown; tests sharing one session then see the write)
-        session.rollback()
-    _touch(db.engine, token_id)
-    return response
+# -- providers -----------------------------------------------------------------------------------
 
 
-def authenticate_request() -> None:
-    """Resolve `Authorization: Bearer ...` into g.api_user; a bad token is a 401."""
-    g.api_user = None
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        abort(401, "Use 'Authorization: Bearer <token>'.")
-    token_hash = hash_token(token.strip())
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
-    if row is None or row.revoked_at is not None or not row.user.active:
-        abort(401, "The API token is unknown or revoked.")
-    if row.expired:
-        abort(401, "The API token has expired: make a new one.")
-    if row.last_used_at is None or utcnow() - row.last_used_at >= TOUCH_EVERY:
-        g.api_token_to_touch = row.id
-    g.api_user = row.user
+def provider_snapshot(provider: Provider) -> dict:
+    """The audited fields of a provider."""
+    return {k: getattr(provider, k) for k in PROVIDER_FIELDS}
+
+
+def save_provider(session, provider: Provider | None, values: dict, by: User | None) -> Provider:
+    """Create (provider None) or edit a provider from `values` (any of slug, name, kind,
+    licence_number, approved_provider, url, contact_email). Raises Invalid naming the field."""
+    slug = (values.get("slug") or (provider.slug if provider else "")).strip()
+    if not SLUG_RE.match(slug) or len(slug) > 64:
+        raise Invalid(
+            f"'{slug}' is not a valid slug: use lower-case letters, digits and single hyphens.",
+            [{"field": "slug", "message": "not a valid slug"}],
+        )
+    if "name" in values and not (values["name"] or "").strip():
+        raise Invalid("The name must not be empty.", [{"field": "name", "message": "required"}])
+    clash = session.scalar(
+        select(Provider).where(
+            Provider.slug == slug, Provider.id != (provider.id if provider else -1)
+        )
+    )
+    if clash is not None:
+        raise Invalid(
+            f"The slug {slug} is already used: a provider with slug '{slug}' already exists.",
+            [{"field": "slug", "message": f"The slug {slug} is already used."}],
+        )
+    before = provider_snapshot(provider) if provider is not None else {}
+    if provider is None:
+        provider = Provider()
+        session.add(provider)
+    provider.slug = slug
+    for key in ("name", "licence_number", "url", "contact_email"):
+        if key in values:
+            setattr(provider, key, (values[key] or "").strip())
+    if "kind" in values:
+        provider.kind = values["kind"]
+    if "approved_provider" in values:
+        provider.approved_provider = bool(values["approved_provider"])
+    session.flush()
+    action = "provider-edit" if before else "provider-create"
+    _record(session, action, provider, by, before, provider_snapshot(provider))
+    return provider
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+
+def user_snapshot(user: User) -> dict:
+    """The audited fields of a user (never the password hash)."""
+    return {
+        "email": user.email,
+        "role": user.role,
+        "provider_id": user.provider_id,
+        "active": user.active,
+    }
+
+
+def binding_problem(session, role: str, provider_id: int | None) -> str | None:
+    """Why `role` and `provider_id` do not go together (a provider user needs a provider, no one
+    else has one), or None."""
+    if role not in ROLES:
+        return f"Unknown role '{role}'."
+    if role == "provider" and not provider_id:
+        return "A provider user must belong to a provider."
+    if role != "provider" and provider_id:
+        return "Only provider users belong to a provider."
+    if provider_id and session.get(Provider, provider_id) is None:
+        return "Unknown provider."
+    return None
+
+
+def new_user_problem(session, email: str, role: str, provider_id: int | None) -> str | None:
+    """Why a user with this email, role and provider cannot be created (before the password is
+    asked for), or None."""
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        return f"'{email}' is not a valid email address."
+    problem = binding_problem(session, role, provider_id)
+    if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        return f"A user with email {email} already exists."
+    return problem
+
+
+def create_user(
+    session, email: str, role: str, provider_id: int | None, password: str, by: User | None
+) -> User:
+    """A new active user with a password that passes the policy; raises Invalid otherwise."""
+    email = email.strip().lower()
+    problem = new_user_problem(session, email, role, provider_id)
+    if problem is None:
+        weak = password_problem(password, email)
+        problem = f"The password {weak}." if weak else None
+    if problem:
+        raise Invalid(problem)
+    user = User(email=email, role=role, provider_id=provider_id or None)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    _record(session, "user-create", user, by, {}, user_snapshot(user))
+    return user
+
+
+def update_user(
+    session, user: User, role: str, provider_id: int | None, active: bool, by: User
+) -> None:
+    """Change a user's role, provider and active flag; deactivating signs them out everywhere.
+    An admin cannot remove their own admin role or deactivate themselves."""
+    problem = binding_problem(session, role, provider_id)
+    if user.id == by.id and (role != "admin" or not active):
+        problem = "You cannot remove your own admin role or deactivate yourself."
+    if problem:
+        raise Invalid(problem)
+    before = user_snapshot(user)
+    user.role = role
+    user.provider_id = provider_id or None
+    if user.active and not active:
+        user.rotate_session()
+    user.active = bool(active)
+    _record(session, "user-edit", user, by, before, user_snapshot(user))
+
+
+def reset_password(session, user: User, password: str, by: User) -> None:
+    """Set a new password (policy checked) and sign the user's old sessions out."""
+    weak = password_problem(password, user.email)
+    if weak:
+        raise Invalid(f"The password {weak}.")
+    user.set_password(password)
+    user.rotate_session()
+    _record(session, "user-password-reset", user, by, {}, {"email": user.email})
+
+
+def user_for_token(session, token: str) -> User | None:
+    """The active user an active token belongs to, or None."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))
+    if row is None or not row.active or not row.user.active:
+        return None
+    return row.user

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from catalog.models import AuditEntry, User
 
 
@@ -18,6 +20,7 @@ def record(
     after: dict | None = None,
     note: str = "",
 ) -> AuditEntry:
+    """Add one audit entry (who, what, which entity, before/after) to the session."""
     entry = AuditEntry(
         user_id=user.id if user is not None and getattr(user, "id", None) else None,
         actor=actor or (user.email if user is not None and hasattr(user, "email") else "system"),
@@ -31,3 +34,13 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def course_history(session, course_id: int, limit: int = 50) -> list[AuditEntry]:
+    """A course's audit entries, newest first."""
+    return session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.course_id == course_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).all()

@@ -13,7 +13,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from catalog.models import Category
-from catalog.services.imports.files import FIELD_LABELS, FIELDS, REQUIRED_FIELDS
+from catalog.services.imports.columns import FIELD_LABELS, FIELDS, REQUIRED_FIELDS
 
 DELIVERY_VALUES = ("in-person", "online", "live-virtual", "blended")
 

@@ -294,3 +294,20 @@ def remove_category(session, jurisdiction: Jurisdiction, slug: str, user, note: 
         before=before,
         note=note,
     )
+
+
+def edit_category(session, category: Category, name: str, description: str, user) -> None:
+    """Rename a category or change its description (what the pages show; the engine's phrases
+    are separate taxonomy edits), audited."""
+    before = {"name": category.name, "description": category.description}
+    category.name = name.strip()
+    category.description = description.strip()
+    audit.record(
+        session,
+        action="category-edit",
+        entity_type="category",
+        entity_id=category.id,
+        user=user,
+        before=before,
+        after={"name": category.name, "description": category.description},
+    )

@@ -10,6 +10,7 @@ import unicodedata
 from decimal import Decimal
 
 from catalog.models import Category, Course, CourseCategory
+from catalog.models.types import format_hours
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -26,11 +27,12 @@ def content_hash(fields: dict) -> str:
     keys = ("title", "hours", "delivery", "description", "objectives", "url", "provider_code")
     payload = {k: str(fields.get(k) or "") for k in keys}
     if fields.get("hours") is not None:
-        payload["hours"] = format(Decimal(str(fields["hours"])).normalize(), "f")
+        payload["hours"] = format_hours(fields["hours"])
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def end_of_year(day: dt.date) -> dt.date:
+    """December 31 of the day's year."""
     return dt.date(day.year, 12, 31)
 
 
@@ -87,7 +89,7 @@ def snapshot(course: Course) -> dict:
     return {
         "status": course.status,
         "version": course.version,
-        "areas": {k: format(v.normalize(), "f") for k, v in areas.items()},
+        "areas": {k: format_hours(v) for k, v in areas.items()},
         "topics": topics,
         "approved_until": course.approved_until.isoformat() if course.approved_until else None,
         "control_number": course.control_number,

@@ -152,6 +152,7 @@ def approved_per_category(session, today: dt.date | None = None) -> list[Approve
 
 
 def status_counts(session) -> dict[str, int]:
+    """How many courses there are in each status."""
     return dict(
         session.execute(select(Course.status, func.count(Course.id)).group_by(Course.status)).all()
     )

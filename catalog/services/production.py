@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from catalog.models import User
-from catalog.services.seeding import DEMO_PASSWORDS, DEMO_PROVIDER_PASSWORD
+from catalog.services.demo_data import DEMO_PASSWORDS, DEMO_PROVIDER_PASSWORD
 
 
 def active_demo_logins(session) -> list[str]:

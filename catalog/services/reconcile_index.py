@@ -79,6 +79,7 @@ def read_words(compiled, titles: list[str]) -> list[list[str]]:
 
 
 def numbers(title: str) -> frozenset:
+    """The numbers in a title other than its hours (course numbers tell courses apart)."""
     return frozenset(_NUMBER.findall(HOURS.sub(" ", title or "")))
 
 

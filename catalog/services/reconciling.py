@@ -39,6 +39,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from catalog.models import Jurisdiction
+from catalog.models.types import format_hours
 from catalog.services.courses import normalise_title
 from catalog.services.errors import ServiceError
 from catalog.services.reconcile_index import HOURS, CourseIndex, course_index, numbers
@@ -270,10 +271,8 @@ def _score_course(index: CourseIndex, i: int, query: Query, words: list[str], as
 
 def course_description(course: dict) -> str:
     """ "provider, hours, categories": what OpenRefine shows under a candidate."""
-    hours = format(Decimal(course["hours"]).normalize(), "f")
-    cats = [
-        f"{a['name']} {format(Decimal(a['hours']).normalize(), 'f')} h" for a in course["areas"]
-    ]
+    hours = format_hours(course["hours"])
+    cats = [f"{a['name']} {format_hours(a['hours'])} h" for a in course["areas"]]
     cats += [t["name"] for t in course["topics"]]
     parts = [course["provider_name"], f"{hours} h", course["delivery"]]
     return ", ".join(p for p in parts if p) + (f"; {', '.join(cats)}" if cats else "")

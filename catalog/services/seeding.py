@@ -8,7 +8,6 @@ belongs to. Nothing here knows any particular state.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
@@ -17,42 +16,24 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from catalog.config import configured_jurisdiction
 from catalog.models import (
     Abbreviation,
     AuditEntry,
     Category,
-    Course,
     Jurisdiction,
     Keyword,
-    Provider,
     Requirement,
     RequirementSet,
-    User,
 )
-from catalog.models.types import utcnow
-from catalog.services import audit
-from catalog.services.courses import (
-    content_hash,
-    end_of_year,
-    normalise_title,
-    set_course_categories,
-)
+from catalog.services.demo_data import seed_demo_catalogs, seed_demo_users, seed_providers
 from catalog.services.errors import NotFound
+from catalog.services.jurisdictions import default_jurisdiction
 from catalog.services.suggesting import (
     DISPLAY_KEY,
     categories_by_slug,
-    default_jurisdiction,
-    suggest_courses,
 )
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
-
-DEMO_PASSWORDS = {
-    "admin@post.example": ("admin", None, "Demo-Admin-2026!"),
-    "staff@post.example": ("staff", None, "Demo-Staff-2026!"),
-}
-DEMO_PROVIDER_PASSWORD = "Demo-Provider-2026!"  # every <slug>@provider.example demo login
 
 
 # Wording of the pages, from a taxonomy's [jurisdiction] table (see seed_data/README.md).
@@ -205,6 +186,7 @@ def _period(spec: dict) -> tuple[dt.date, dt.date, dt.date | None]:
 
 
 def seed_requirements(session, path: Path, report: SeedReport) -> None:
+    """A jurisdiction's requirement sets from requirements.toml (existing names are kept)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     defaults = data.get("defaults", {})
     for spec in data.get("sets", []):
@@ -249,128 +231,6 @@ def seed_requirements(session, path: Path, report: SeedReport) -> None:
     session.flush()
 
 
-def seed_providers(session, path: Path, report: SeedReport) -> dict[str, Provider]:
-    providers = {p.slug: p for p in session.scalars(select(Provider))}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["slug"] in providers:
-                continue
-            provider = Provider(
-                slug=row["slug"],
-                name=row["name"],
-                kind=row.get("kind") or "vendor",
-                licence_number=row.get("licence_number") or "",
-                approved_provider=(row.get("approved_provider") or "yes").lower()
-                in ("yes", "true", "1"),
-                url=row.get("url") or "",
-                contact_email=row.get("contact_email") or "",
-            )
-            session.add(provider)
-            providers[provider.slug] = provider
-            report.add("providers")
-    session.flush()
-    return providers
-
-
-def _parse_area_hours(text: str) -> dict[str, Decimal]:
-    areas: dict[str, Decimal] = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(";"))):
-        slug, _, hours = part.partition(":")
-        areas[slug.strip()] = Decimal(hours.strip())
-    return areas
-
-
-def seed_demo_catalogs(
-    session, jurisdiction, providers, catalog_dir: Path, report: SeedReport
-) -> None:
-    """Demo courses as POST would have them: some approved, some waiting, a few rejected."""
-    categories = categories_by_slug(session, jurisdiction)
-    today = dt.date.today()
-    new_courses: list[tuple[Course, dict]] = []
-    for path in sorted(catalog_dir.glob("*.csv")):
-        provider = providers.get(path.stem)
-        if provider is None:
-            continue
-        known = set(
-            session.scalars(
-                select(Course.normalised_title).where(Course.provider_id == provider.id)
-            )
-        )
-        with path.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                key = normalise_title(row["title"])
-                if key in known:
-                    continue
-                known.add(key)
-                fields = {
-                    "title": row["title"].strip(),
-                    "hours": Decimal(row["hours"]),
-                    "delivery": row.get("delivery") or "in-person",
-                    "description": row.get("description") or "",
-                    "objectives": row.get("objectives") or "",
-                    "url": row.get("url") or "",
-                    "provider_code": row.get("provider_code") or None,
-                }
-                course = Course(
-                    provider=provider,
-                    jurisdiction=jurisdiction,
-                    normalised_title=key,
-                    content_hash=content_hash(fields),
-                    **fields,
-                )
-                areas = _parse_area_hours(row.get("area_hours", ""))
-                topics = [t.strip() for t in (row.get("topics") or "").split(";") if t.strip()]
-                if areas or topics:
-                    set_course_categories(course, "proposed", areas, topics, categories)
-                session.add(course)
-                new_courses.append((course, {**row, "_areas": areas, "_topics": topics}))
-    if not new_courses:
-        return
-    session.flush()
-    suggest_courses(session, jurisdiction, [c for c, _ in new_courses])
-    now = utcnow()
-    for course, row in new_courses:
-        status = (row.get("demo_status") or "pending").strip()
-        if status == "approved" and row["_areas"]:
-            set_course_categories(course, "decided", row["_areas"], row["_topics"], categories)
-            course.status = "approved"
-            course.approved_at = course.decided_at = now
-            course.approved_until = end_of_year(today)
-            course.control_number = f"{jurisdiction.code}-{today.year}-{course.id:05d}"
-            course.decision_note = "Demo data: approved as proposed."
-        elif status == "rejected":
-            course.status = "rejected"
-            course.decided_at = now
-            course.decision_note = "Demo data: not continuing-education content."
-        audit.record(
-            session,
-            action="seed",
-            entity_type="course",
-            entity_id=course.id,
-            course_id=course.id,
-            actor="seed",
-            after={"status": course.status},
-        )
-    report.add("courses", len(new_courses))
-    session.flush()
-
-
-def seed_demo_users(session, providers: dict[str, Provider], report: SeedReport) -> None:
-    wanted = dict(DEMO_PASSWORDS)
-    for slug, provider in sorted(providers.items()):
-        wanted[f"{slug}@provider.example"] = ("provider", provider, DEMO_PROVIDER_PASSWORD)
-    existing = set(session.scalars(select(User.email)))
-    for email, (role, provider, password) in wanted.items():
-        if email in existing:
-            continue
-        user = User(email=email, role=role, provider=provider)
-        user.set_password(password)
-        session.add(user)
-        report.add("users")
-        report.logins.append((email, password, role + (f" ({provider.slug})" if provider else "")))
-    session.flush()
-
-
 def _jurisdiction_folders(seed_dir: Path) -> dict[str, Path]:
     """Jurisdiction code -> its folder (every folder with a taxonomy.toml), in folder order."""
     folders: dict[str, Path] = {}
@@ -380,7 +240,9 @@ def _jurisdiction_folders(seed_dir: Path) -> dict[str, Path]:
     return folders
 
 
-def seed_all(session, seed_dir: Path = SEED_DIR, *, demo: bool = True) -> SeedReport:
+def seed_all(
+    session, seed_dir: Path = SEED_DIR, *, served_code: str | None, demo: bool = True
+) -> SeedReport:
     """Taxonomy and requirement sets for every jurisdiction folder; demo providers, catalogs, users.
 
     seed.toml `first` is loaded first, so on a fresh database it is the jurisdiction served when
@@ -392,7 +254,7 @@ def seed_all(session, seed_dir: Path = SEED_DIR, *, demo: bool = True) -> SeedRe
     plan = tomllib.loads(plan_file.read_text(encoding="utf-8")) if plan_file.exists() else {}
     folders = _jurisdiction_folders(seed_dir)
     order = sorted(folders, key=lambda code: code != plan.get("first"))
-    wanted = configured_jurisdiction()
+    wanted = served_code  # the configured CATALOG_JURISDICTION (None: the first seeded)
     if wanted and wanted not in folders:
         known = session.scalar(select(Jurisdiction.id).where(Jurisdiction.code == wanted))
         if known is None:
@@ -410,7 +272,7 @@ def seed_all(session, seed_dir: Path = SEED_DIR, *, demo: bool = True) -> SeedRe
     if demo and jurisdictions and (seed_dir / "providers.csv").exists():
         demo_code = plan.get("demo") or order[0]
         target = jurisdictions.get(demo_code)
-        served = default_jurisdiction(session)
+        served = default_jurisdiction(session, served_code)
         if target is None:
             report.notes.append(
                 f"Demo data skipped: seed.toml gives it to {demo_code}, which has no folder."

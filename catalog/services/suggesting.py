@@ -11,12 +11,12 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from catalog.config import configured_jurisdiction
 from catalog.models import Category, Course, CourseCategory, Jurisdiction
 from catalog.models.types import utcnow
 from catalog.services.courses import set_course_categories
@@ -212,6 +212,39 @@ def headline(suggestion: dict) -> tuple[int, bool]:
     return score, confident
 
 
+@dataclass(frozen=True)
+class SuggestedRow:
+    """One suggested label as a course_categories row: hours for an area, None for a topic."""
+
+    slug: str
+    hours: Decimal | None
+    score: int
+    confident: bool
+    evidence: list
+
+
+def suggested_rows(suggestion: dict, categories: dict[str, Category]) -> list[SuggestedRow]:
+    """The rows a suggestion gives a course: its suggested labels (suggested_labels) that name a
+    category of the jurisdiction, areas as areas and topics as topics, with score and evidence.
+    The one rule for both the single-course path (apply_suggestion) and the bulk import writer."""
+    areas, topics = suggested_labels(suggestion)
+    by_slug = {e["slug"]: e for e in suggestion.get("areas", []) + suggestion.get("topics", [])}
+
+    def row(slug: str, hours) -> SuggestedRow:
+        entry = by_slug.get(slug, {})
+        return SuggestedRow(
+            slug,
+            None if hours is None else Decimal(str(hours)),
+            int(round(entry.get("score", 0))),
+            bool(entry.get("confident")),
+            entry.get("evidence", []),
+        )
+
+    out = [row(s, h) for s, h in areas.items() if s in categories and categories[s].kind == "area"]
+    out += [row(t, None) for t in topics if t in categories and categories[t].kind != "area"]
+    return out
+
+
 def apply_suggestion(
     course: Course, suggestion: dict, categories_by_slug: dict[str, Category]
 ) -> None:
@@ -219,20 +252,14 @@ def apply_suggestion(
     course.suggestion = suggestion
     course.suggestion_score, course.suggestion_confident = headline(suggestion)
     course.suggested_at = utcnow()
-    areas, topics = suggested_labels(suggestion)
-    by_slug = {e["slug"]: e for e in suggestion.get("areas", []) + suggestion.get("topics", [])}
-    scores = {
-        slug: (int(round(e.get("score", 0))), bool(e.get("confident")), e.get("evidence", []))
-        for slug, e in by_slug.items()
-    }
-    known = {s: h for s, h in areas.items() if s in categories_by_slug}
+    rows = suggested_rows(suggestion, categories_by_slug)
     set_course_categories(
         course,
         "suggested",
-        known,
-        [t for t in topics if t in categories_by_slug],
+        {r.slug: r.hours for r in rows if r.hours is not None},
+        [r.slug for r in rows if r.hours is None],
         categories_by_slug,
-        scores=scores,
+        scores={r.slug: (r.score, r.confident, r.evidence) for r in rows},
     )
 
 
@@ -249,6 +276,7 @@ def suggest_courses(session, jurisdiction: Jurisdiction, courses: Iterable[Cours
 
 
 def categories_by_slug(session, jurisdiction: Jurisdiction) -> dict[str, Category]:
+    """The jurisdiction's categories by slug."""
     return {
         c.slug: c
         for c in session.scalars(
@@ -257,34 +285,30 @@ def categories_by_slug(session, jurisdiction: Jurisdiction) -> dict[str, Categor
     }
 
 
-def served_jurisdiction(session, code: str | None = None) -> Jurisdiction | None:
-    """The jurisdiction the app serves: CATALOG_JURISDICTION (or `code`), else the first one
-    seeded; None when nothing is seeded yet and no code is configured.
-
-    A configured code that is not in the database raises NotFound naming the codes that are.
-    """
-    code = code or configured_jurisdiction()
-    if not code:
-        return session.scalar(select(Jurisdiction).order_by(Jurisdiction.id).limit(1))
-    found = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
-    if found is None:
-        from catalog.services.errors import NotFound
-
-        known = ", ".join(session.scalars(select(Jurisdiction.code).order_by(Jurisdiction.id)))
-        raise NotFound(
-            f"No jurisdiction '{code}' is set up (CATALOG_JURISDICTION={code}): "
-            + (f"this database has {known}. " if known else "this database has none yet. ")
-            + f"Add seed_data/{code.lower()}/taxonomy.toml and run `flask --app catalog seed`, "
-            "or change the setting."
-        )
-    return found
-
-
-def default_jurisdiction(session, code: str | None = None) -> Jurisdiction:
-    """The jurisdiction the app serves (CATALOG_JURISDICTION, else the first one seeded)."""
-    jurisdiction = served_jurisdiction(session, code)
-    if jurisdiction is None:
-        from catalog.services.errors import NotFound
-
-        raise NotFound("No jurisdiction is set up yet: run `flask --app catalog seed`.")
-    return jurisdiction
+def evidence_spans(title: str, suggestion: dict | None) -> list[tuple[int, int, list[str]]]:
+    """The parts of `title` the suggestion's evidence points at, as sorted, merged
+    (start, end, labels) spans; labels name the evidence of each span. Nothing when the
+    suggestion was made for another title."""
+    suggestion = suggestion or {}
+    if suggestion.get("title", title) != title:
+        return []
+    spans: list[tuple[int, int, str]] = []
+    for entry in suggestion.get("areas", []) + suggestion.get("topics", []):
+        for ev in entry.get("evidence", []):
+            span = ev.get("span")
+            if ev.get("field", "title") != "title" or not span or len(span) != 2:
+                continue
+            start, end = span
+            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(title):
+                spans.append((start, end, str(ev.get("text") or entry.get("name") or "")))
+    spans.sort()
+    merged: list[tuple[int, int, list[str]]] = []
+    for start, end, label in spans:
+        if merged and start <= merged[-1][1]:
+            last_start, last_end, labels = merged[-1]
+            if label and label not in labels:
+                labels.append(label)
+            merged[-1] = (last_start, max(last_end, end), labels)
+        else:
+            merged.append((start, end, [label] if label else []))
+    return merged

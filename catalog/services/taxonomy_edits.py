@@ -39,6 +39,7 @@ RESUGGEST_BATCH = 500
 
 
 def describe(change: dict) -> str:
+    """A change in words, for the preview, the flash message and the audit entry."""
     op = change["op"]
     if op == "add-category":
         return f"Add {change['kind']} “{change['name']}” ({change['slug']})"
@@ -93,6 +94,7 @@ def _headline(suggestion: dict) -> tuple[str | None, list[str]]:
 
 
 def pending_courses(session, jurisdiction: Jurisdiction) -> list[Course]:
+    """The jurisdiction's courses waiting for a decision (the ones a change re-suggests)."""
     return list(
         session.scalars(
             select(Course)

@@ -451,14 +451,16 @@ NUL_CASES = {
 @pytest.mark.parametrize("case", sorted(NUL_CASES))
 def test_nul_and_control_characters_import_or_refuse_cleanly(app, taxonomy, make_provider, case):
     from catalog.extensions import db
-    from catalog.services.imports.submissions import create_submission, import_table
+    from catalog.services.imports.direct import import_table
+    from catalog.services.imports.submissions import create_submission
+    from catalog.serving import import_context
 
     provider = make_provider("nul-academy")
     name, data = NUL_CASES[case]
     before = _counts()
     try:
         table = read_table(data, name, max_rows=MAX_ROWS)
-        import_table(db.session, provider, table, filename="evil\x00name.csv")
+        import_table(db.session, provider, table, import_context(), filename="evil\x00name.csv")
         db.session.commit()
     except Invalid:
         db.session.rollback()
@@ -471,7 +473,9 @@ def test_nul_and_control_characters_import_or_refuse_cleanly(app, taxonomy, make
     # The upload path stores the raw cells of a draft too (JSON on PostgreSQL refuses \u0000).
     try:
         table = read_table(data, name, max_rows=MAX_ROWS)
-        create_submission(db.session, provider, None, table, filename="../../etc/passwd\x00.csv")
+        create_submission(
+            db.session, provider, None, table, import_context(), filename="../../etc/passwd\x00.csv"
+        )
         db.session.commit()
     except Invalid:
         db.session.rollback()

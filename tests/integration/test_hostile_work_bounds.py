@@ -18,7 +18,7 @@ from catalog.extensions import db
 from catalog.models import CatalogSubmission, Course
 from catalog.services.accounts import issue_token
 from catalog.services.errors import Invalid
-from catalog.services.imports import files
+from catalog.services.imports import xlsx as xlsx_reader
 from catalog.services.imports.files import MAX_COLUMNS, read_table
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -75,7 +75,7 @@ def many_empty_cells(count: int) -> bytes:
 def counted_work(monkeypatch):
     """Count the cells the reader turns into text; fail fast past WORK_LIMIT."""
     calls = {"n": 0}
-    real = files._cell_text
+    real = xlsx_reader._cell_text
 
     def counting(value):
         calls["n"] += 1
@@ -83,7 +83,7 @@ def counted_work(monkeypatch):
             raise AssertionError(f"the reader walked more than {WORK_LIMIT:,} cells")
         return real(value)
 
-    monkeypatch.setattr(files, "_cell_text", counting)
+    monkeypatch.setattr(xlsx_reader, "_cell_text", counting)
     return calls
 
 

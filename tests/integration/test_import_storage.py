@@ -10,9 +10,10 @@ from sqlalchemy import func, select, text
 
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course, CourseCategory
+from catalog.services.imports.direct import import_table
 from catalog.services.imports.files import read_table
-from catalog.services.imports.submissions import import_table
 from catalog.services.reviewing.decisions import decide
+from catalog.serving import import_context
 
 CSV = (
     "code,title,hours,delivery,description,area_hours,topics\n"
@@ -29,11 +30,11 @@ def _import(provider, user=None):
         db.session,
         provider,
         table,
+        import_context(),
         dry_run=False,
         user=user,
         source="cli",
         filename="catalog.csv",
-        max_cell_chars=5000,
     )
     db.session.commit()
     return report

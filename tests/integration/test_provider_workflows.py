@@ -156,9 +156,9 @@ def test_token_limit(users, taxonomy):
 
 
 def _categories():
-    from catalog.services.suggesting import default_jurisdiction
+    from catalog.serving import served
 
-    return catalog_templates.categories(db.session, default_jurisdiction(db.session))
+    return catalog_templates.categories(db.session, served())
 
 
 def test_templates_and_json_example_import_cleanly(client, users, taxonomy):

@@ -406,9 +406,9 @@ def test_export_command(runner, make_course, tmp_path):
 
 
 def test_finder_reads_the_current_requirement_set(client, catalog):
-    from catalog.services.publishing.finder import current_requirements
+    from catalog.services.requirements import current_set
 
-    period = current_requirements(db.session, dt.date.today())
+    period = current_set(db.session, dt.date.today())
     html = client.get("/").get_data(as_text=True)
     assert f"What {period.name} requires" in html
     assert "topic=de-escalation" in html and "area=legal-studies" in html

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course
 from catalog.services import audit, dashboard
-from catalog.services.reviewing import decisions
+from catalog.services.reviewing import bulk, decisions
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_bulk_approve_skips_a_version_changed_after_planning(app, users, catalog
     # The row changes between the reviewer's page and the UPDATE: WHERE version = shown misses.
     db.session.execute(update(Course).where(Course.id == legal.id).values(version=shown + 5))
     db.session.commit()
-    result = decisions.bulk_approve(db.session, [(legal.id, shown)], 90, users["staff"])
+    result = bulk.bulk_approve(db.session, [(legal.id, shown)], 90, users["staff"])
     db.session.commit()
     assert result.approve == []
     assert [i.reason for i in result.skip] == ["changed since the list was shown"]
@@ -133,10 +133,10 @@ def test_bulk_approve_threshold_and_bad_input(client, login, users, catalog):
     assert page.status_code == 302
     page = client.post("/review/bulk-approve", data={"items": "1;drop", "min_score": "90"})
     assert page.status_code == 400
-    plan = decisions.plan_bulk_approve(db.session, [(legal.id, legal.version)], 100)
+    plan = bulk.plan_bulk_approve(db.session, [(legal.id, legal.version)], 100)
     assert len(plan.approve) == 1  # legal update scores 100
     judo = catalog["judo"]
-    plan = decisions.plan_bulk_approve(db.session, [(judo.id, judo.version)], 0)
+    plan = bulk.plan_bulk_approve(db.session, [(judo.id, judo.version)], 0)
     assert plan.approve == [] and plan.skip[0].reason.startswith("not sure: ")
 
 

@@ -20,8 +20,10 @@ from catalog.models import Category, Course, Jurisdiction, RequirementSet
 from catalog.services.accounts import issue_token
 from catalog.services.courses import end_of_year
 from catalog.services.errors import NotFound
+from catalog.services.jurisdictions import default_jurisdiction
 from catalog.services.seeding import SEED_DIR, seed_all
-from catalog.services.suggesting import default_jurisdiction, get_engine
+from catalog.services.suggesting import get_engine
+from catalog.serving import jurisdiction_code, served
 from mapping import CourseInput
 
 TEXAS = pytest.mark.app_config(CATALOG_JURISDICTION="TX")
@@ -61,7 +63,7 @@ CATALOG = [
 
 
 def seed(demo: bool = False):
-    report = seed_all(db.session, demo=demo)
+    report = seed_all(db.session, served_code=jurisdiction_code(), demo=demo)
     db.session.commit()
     return report
 
@@ -125,7 +127,7 @@ def test_seed_loads_texas_as_data_and_keeps_missouri_first(runner):
     assert db.session.scalar(select(func.count(Course.id))) == 0
     codes = list(db.session.scalars(select(Jurisdiction.code).order_by(Jurisdiction.id)))
     assert codes == ["MO", "TX"]  # seed.toml `first`: Missouri stays the first seeded
-    assert default_jurisdiction(db.session).code == "TX"
+    assert served().code == "TX"
     texas = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "TX"))
     assert texas.course_id_label == "TCOLE course number"
     assert tx_slugs() >= {
@@ -174,7 +176,7 @@ def test_seed_loads_texas_as_data_and_keeps_missouri_first(runner):
 @TEXAS
 def test_engine_suggests_texas_categories_with_evidence(app):
     seed()
-    texas = default_jurisdiction(db.session)
+    texas = served()
     assert texas.code == "TX"
     known = tx_slugs()
     engine = get_engine(db.session, texas)
@@ -324,7 +326,7 @@ def test_missouri_default_is_unchanged_by_a_second_state(app, app_factory, tmp_p
     """Missouri-only seed, pages rendered; then Texas is added: Missouri's pages stay identical."""
     missouri_only = tmp_path / "seed_data"
     shutil.copytree(SEED_DIR, missouri_only, ignore=shutil.ignore_patterns("tx"))
-    seed_all(db.session, missouri_only, demo=True)
+    seed_all(db.session, missouri_only, served_code=jurisdiction_code(), demo=True)
     db.session.commit()
     pages = [
         "/",
@@ -343,7 +345,7 @@ def test_missouri_default_is_unchanged_by_a_second_state(app, app_factory, tmp_p
     before = render()
     report = seed()  # every folder: adds Texas next to Missouri
     assert report.created.get("jurisdictions") == 1
-    assert default_jurisdiction(db.session).code == "MO"
+    assert served().code == "MO"
     after = render()
     assert after == before
 
@@ -376,7 +378,7 @@ def test_unknown_jurisdiction_code_is_a_clear_error(app, client, runner, users, 
     seed()
     app.config["CATALOG_JURISDICTION"] = "ZZ"  # ... then serve a code that is not there
     with pytest.raises(NotFound) as caught:
-        default_jurisdiction(db.session)
+        served()
     assert "No jurisdiction 'ZZ' is set up" in caught.value.message
     assert "this database has MO, TX" in caught.value.message
     page = client.get("/")

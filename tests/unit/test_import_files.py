@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from catalog.services.errors import Invalid
+from catalog.services.imports import columns, xlsx
 from catalog.services.imports import files as cf
 
 
@@ -93,7 +94,7 @@ def test_xlsx_first_sheet_numbers_and_blank_rows():
 
 
 def test_xlsx_zip_bomb_and_broken_workbook(monkeypatch):
-    monkeypatch.setattr(cf, "XLSX_MAX_INFLATED", 1000)
+    monkeypatch.setattr(xlsx, "XLSX_MAX_INFLATED", 1000)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/big.xml", b"0" * 5000)
@@ -137,8 +138,10 @@ def test_json_list_and_object_shapes():
     ],
 )
 def test_loose_header_matching(header, field):
-    assert cf.guess_column_map(["x", header]) == {field: 1}
+    assert columns.guess_column_map(["x", header]) == {field: 1}
 
 
 def test_missing_required_columns():
-    assert cf.missing_required(cf.guess_column_map(["Name of class", "Hours"])) == ["title"]
+    assert columns.missing_required(columns.guess_column_map(["Name of class", "Hours"])) == [
+        "title"
+    ]

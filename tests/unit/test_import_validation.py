@@ -6,11 +6,10 @@ import pytest
 
 from catalog.models import Category
 from catalog.services.courses import content_hash
-from catalog.services.imports.files import FIELDS
+from catalog.services.imports.columns import FIELDS
+from catalog.services.imports.matching import Existing, check_rows
 from catalog.services.imports.rows import (
     Context,
-    Existing,
-    check_rows,
     course_fields,
     parse_delivery,
     parse_fields,
@@ -32,7 +31,7 @@ def ctx() -> Context:
     }
     lookup = {}
     for c in [*areas.values(), *topics.values()]:
-        from catalog.services.imports.files import header_key
+        from catalog.services.imports.columns import header_key
 
         lookup[header_key(c.slug)] = c.slug
         lookup[header_key(c.name)] = c.slug

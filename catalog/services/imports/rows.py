@@ -2,10 +2,10 @@
 
 Stages, each usable alone (the upload preview, the API, the CLI and the single-course form share them):
 1. `parse_row` turns a row's cells into values and errors (the file format's rules);
-2. `check_rows` adds the errors that need the whole file or the database (duplicates, a title
+2. `matching.check_rows` adds the errors that need the whole file or the database (duplicates, a title
    already used by another course) and decides new / changed / unchanged per row;
 3. `suggest_rows` runs the engine once over the rows that need a suggestion (one batched call);
-4. `write_rows` creates and updates courses in the caller's transaction (flush, never commit).
+4. `writer.write_rows` creates and updates courses in the caller's transaction (flush, never commit).
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from catalog.models import DELIVERY_MODES, LIVE_DELIVERY_MODES, Category, Course, CourseCategory
-from catalog.services.courses import content_hash, normalise_title
-from catalog.services.imports.files import FIELDS, header_key
+from catalog.models import (
+    DELIVERY_MODES,
+    LIVE_DELIVERY_MODES,
+    Category,
+    Jurisdiction,
+)
+from catalog.models.types import format_hours
+from catalog.services.imports.columns import FIELDS, header_key
 
 QUARTER = Decimal("0.25")
 MAX_HOURS = Decimal("2000")
@@ -96,13 +101,16 @@ class Context:
     topics: dict[str, Category]
     lookup: dict[str, str]  # folded slug or name -> slug
     max_cell_chars: int = 5000
+    jurisdiction: Jurisdiction | None = None  # the served one; None only in row-level unit tests
 
     @property
     def categories(self) -> dict[str, Category]:
         return {**self.areas, **self.topics}
 
 
-def load_context(session, jurisdiction, max_cell_chars: int = 5000) -> Context:
+def load_context(session, jurisdiction: Jurisdiction, max_cell_chars: int = 5000) -> Context:
+    """The jurisdiction's categories (by slug and by folded name) and the cell limit, built once
+    per request or command and passed to every import service."""
     categories = session.scalars(
         select(Category).where(Category.jurisdiction_id == jurisdiction.id)
     ).all()
@@ -112,7 +120,7 @@ def load_context(session, jurisdiction, max_cell_chars: int = 5000) -> Context:
     for c in categories:
         lookup[header_key(c.slug)] = c.slug
         lookup[header_key(c.name)] = c.slug
-    return Context(areas, topics, lookup, max_cell_chars)
+    return Context(areas, topics, lookup, max_cell_chars, jurisdiction)
 
 
 @dataclass
@@ -154,6 +162,8 @@ def parse_hours(text: str) -> Decimal:
 
 
 def parse_delivery(text: str) -> str:
+    """A delivery mode from the words providers use for it (in person, online ...); blank is
+    in-person, anything unknown a ValueError."""
     key = header_key(text)
     if not key:
         return "in-person"
@@ -191,11 +201,12 @@ def parse_area_hours(text: str, ctx: Context) -> tuple[dict[str, str], list[str]
         if slug in areas:
             problems.append(f"{slug} is given twice")
             continue
-        areas[slug] = format(hours.normalize(), "f")
+        areas[slug] = format_hours(hours)
     return areas, problems
 
 
 def parse_topics(text: str, ctx: Context) -> tuple[list[str], list[str]]:
+    """Topic slugs from a list cell (slugs or names), and the problems with it."""
     topics: list[str] = []
     problems: list[str] = []
     for part in filter(None, (p.strip() for p in re.split(r"[;,|\n]+", text or ""))):
@@ -267,8 +278,8 @@ def parse_fields(raw: dict, ctx: Context) -> tuple[dict, list[dict]]:
         if total != hours:
             err(
                 "area_hours",
-                f"area hours add up to {format(total.normalize(), 'f')} "
-                f"but the course has {format(hours.normalize(), 'f')} hours",
+                f"area hours add up to {format_hours(total)} "
+                f"but the course has {format_hours(hours)} hours",
             )
     if topics and not areas and raw.get("area_hours", "") == "":
         err("topics", "a topic counts inside an area: give area_hours as well")
@@ -279,7 +290,7 @@ def parse_fields(raw: dict, ctx: Context) -> tuple[dict, list[dict]]:
     values = {
         "provider_code": code,
         "title": title,
-        "hours": format(hours.normalize(), "f") if hours is not None else None,
+        "hours": format_hours(hours) if hours is not None else None,
         "delivery": delivery,
         "description": raw.get("description") or "",
         "objectives": raw.get("objectives") or "",
@@ -293,6 +304,7 @@ def parse_fields(raw: dict, ctx: Context) -> tuple[dict, list[dict]]:
 def parse_row(
     row_number: int, cells: list[str], column_map: dict, ctx: Context, overrides: dict | None = None
 ) -> PreparedRow:
+    """A PreparedRow from one row's cells: its values and its errors."""
     values, errors = parse_fields(cells_to_fields(cells, column_map, overrides), ctx)
     mapped = {int(i) for i in column_map.values()}
     for index, extra in enumerate(cells):
@@ -317,185 +329,6 @@ def course_fields(values: dict) -> dict:
         "url": values.get("url") or "",
         "provider_code": values.get("provider_code") or None,
     }
-
-
-# -- 2. the whole file against itself and the database -------------------------------------------
-
-
-@dataclass
-class Existing:
-    id: int
-    code: str | None
-    key: str
-    content_hash: str
-    proposed: dict = field(default_factory=dict)  # {"areas": {slug: hours}, "topics": [...]}
-
-
-def load_existing(session, provider_id: int) -> list[Existing]:
-    """The provider's courses, light: identity, content hash and proposed categories (2 queries)."""
-    rows = session.execute(
-        select(Course.id, Course.provider_code, Course.normalised_title, Course.content_hash).where(
-            Course.provider_id == provider_id
-        )
-    ).all()
-    existing = {
-        r.id: Existing(r.id, r.provider_code, r.normalised_title, r.content_hash) for r in rows
-    }
-    props = session.execute(
-        select(CourseCategory.course_id, Category.slug, Category.kind, CourseCategory.hours)
-        .join(Category, Category.id == CourseCategory.category_id)
-        .join(Course, Course.id == CourseCategory.course_id)
-        .where(Course.provider_id == provider_id, CourseCategory.source == "proposed")
-    ).all()
-    for course_id, slug, kind, hours in props:
-        p = existing[course_id].proposed
-        if kind == "area":
-            p.setdefault("areas", {})[slug] = format(Decimal(hours or 0).normalize(), "f")
-        else:
-            p.setdefault("topics", []).append(slug)
-    return list(existing.values())
-
-
-def _proposal(values: dict) -> dict:
-    out = {}
-    if values.get("area_hours"):
-        out["areas"] = dict(values["area_hours"])
-    if values.get("topics"):
-        out["topics"] = sorted(values["topics"])
-    return out
-
-
-def check_rows(rows: list[PreparedRow], existing: list[Existing]) -> None:
-    """Duplicates within the file, conflicts with other courses, and new/changed/unchanged."""
-    seen_code: dict[str, int] = {}
-    seen_key: dict[str, int] = {}
-    by_code = {e.code.casefold(): e for e in existing if e.code}
-    by_key = {e.key: e for e in existing}
-    for row in rows:
-        v = row.values
-        code = (v.get("provider_code") or "").casefold()
-        key = normalise_title(v.get("title") or "")
-        if code and code in seen_code:
-            row.errors.append(
-                {
-                    "row": row.row_number,
-                    "field": "provider_code",
-                    "message": f"Duplicate of row {seen_code[code]}: same course code",
-                }
-            )
-        elif key and key in seen_key:
-            row.errors.append(
-                {
-                    "row": row.row_number,
-                    "field": "title",
-                    "message": f"Duplicate of row {seen_key[key]}: same title",
-                }
-            )
-        if code:
-            seen_code.setdefault(code, row.row_number)
-        if key:
-            seen_key.setdefault(key, row.row_number)
-        row.change, row.course_id = "", None
-        if not key or not v.get("hours"):
-            continue
-        match = by_code.get(code) if code else None
-        same_title = by_key.get(key)
-        if match is None and same_title is not None:
-            if same_title.code and code and same_title.code.casefold() != code:
-                row.errors.append(
-                    {
-                        "row": row.row_number,
-                        "field": "title",
-                        "message": f"Another of your courses (code {same_title.code}) "
-                        "already has this title; use that code or another title",
-                    }
-                )
-                continue
-            match = same_title
-        elif match is not None and same_title is not None and same_title.id != match.id:
-            row.errors.append(
-                {
-                    "row": row.row_number,
-                    "field": "title",
-                    "message": "Another of your courses already has this title",
-                }
-            )
-            continue
-        if row.errors:
-            continue
-        if match is None:
-            row.change = "new"
-            continue
-        row.course_id = match.id
-        unchanged = match.content_hash == content_hash(course_fields(v)) and (
-            not _proposal(v)
-            or _proposal(v)
-            == {k: (sorted(x) if k == "topics" else x) for k, x in match.proposed.items()}
-        )
-        row.change = "unchanged" if unchanged else "changed"
-
-
-def missing_courses(existing: list[Existing], rows: list[PreparedRow]) -> list[int]:
-    """Ids of the provider's courses that no row of this file matches."""
-    matched = {r.course_id for r in rows if r.course_id}
-    return [e.id for e in existing if e.id not in matched]
-
-
-def near_duplicates(
-    rows: list[PreparedRow],
-    existing_titles: dict[int, str],
-    *,
-    cutoff: int = 90,
-    max_pairs: int = 30_000_000,
-) -> None:
-    """Point out near-identical titles within the file and against the provider's other courses,
-    with one rapidfuzz cdist call over normalised titles (skipped when too large to be quick)."""
-    from rapidfuzz import fuzz, process
-
-    queries = [normalise_title(r.values.get("title") or "") for r in rows]
-    ids = list(existing_titles)
-    choices = [normalise_title(existing_titles[i]) for i in ids]
-    within = len(rows) * (len(rows) + len(choices)) <= max_pairs
-    if within:
-        choices = choices + queries
-    if not queries or not choices or len(queries) * len(choices) > max_pairs:
-        return
-    scores = process.cdist(
-        queries,
-        choices,
-        scorer=fuzz.token_sort_ratio,
-        score_cutoff=cutoff,
-        workers=-1,
-        dtype="uint8",
-    )
-    for qi, row in enumerate(rows):
-        hits = scores[qi].nonzero()[0]
-        for ci in hits[:5].tolist() if len(hits) else []:
-            target = choices[ci]
-            if target == queries[qi] or not queries[qi]:
-                continue
-            if ci < len(ids):
-                if ids[ci] == row.course_id:
-                    continue
-                row.notes.append(
-                    {
-                        "kind": "near-duplicate",
-                        "course_id": ids[ci],
-                        "score": int(scores[qi][ci]),
-                        "message": f"Very similar to your course '{existing_titles[ids[ci]]}'",
-                    }
-                )
-            else:
-                other = rows[ci - len(ids)]
-                row.notes.append(
-                    {
-                        "kind": "near-duplicate",
-                        "row": other.row_number,
-                        "score": int(scores[qi][ci]),
-                        "message": f"Very similar to row {other.row_number} "
-                        f"('{other.values.get('title')}')",
-                    }
-                )
 
 
 # -- 3. suggestions ------------------------------------------------------------------------------

@@ -1,12 +1,10 @@
-"""Catalog submissions: one-shot imports (CLI, API) and the upload -> preview -> confirm workflow.
-
-Functions flush and never commit; the view or command commits once, so a confirm is all or nothing.
-"""
+"""Catalog submissions: the upload -> column choice -> preview -> confirm workflow of a draft
+(CatalogSubmission with its CatalogRows). Functions flush and never commit; the view commits once,
+so a confirm is all or nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import defer
@@ -15,161 +13,19 @@ from catalog.models import CatalogRow, CatalogSubmission, Course
 from catalog.models.types import utcnow
 from catalog.services import audit
 from catalog.services.errors import Invalid
-from catalog.services.imports.files import Table, guess_column_map, missing_required
-from catalog.services.imports.rows import (
-    Context,
-    PreparedRow,
+from catalog.services.imports.columns import guess_column_map, missing_required
+from catalog.services.imports.direct import prepare
+from catalog.services.imports.files import Table
+from catalog.services.imports.matching import (
     check_rows,
-    load_context,
     load_existing,
     missing_courses,
     near_duplicates,
-    parse_row,
-    suggest_rows,
 )
+from catalog.services.imports.rows import Context, PreparedRow, parse_row, suggest_rows
 from catalog.services.imports.writer import write_rows
-from catalog.services.suggesting import default_jurisdiction
 
 MISSING_LISTED = 50
-
-
-@dataclass
-class ImportReport:
-    catalog_id: int | None
-    rows: list[PreparedRow]
-    summary: dict = field(default_factory=dict)
-    errors: list[dict] = field(default_factory=list)
-    column_map: dict = field(default_factory=dict)
-
-    def as_json(self) -> dict:
-        return {
-            "catalog_id": self.catalog_id,
-            "rows": len(self.rows),
-            "created": self.summary.get("created", 0),
-            "updated": self.summary.get("updated", 0),
-            "unchanged": self.summary.get("unchanged", 0),
-            "missing": self.summary.get("missing", 0),
-            "errors": [
-                {"row": e.get("row"), "field": e["field"], "message": e["message"]}
-                for e in self.errors
-            ],
-        }
-
-
-def _column_map_or_fail(table: Table) -> dict:
-    column_map = guess_column_map(table.headers)
-    missing = missing_required(column_map)
-    if missing:
-        raise Invalid(
-            "Could not find the column(s) " + ", ".join(missing) + " in the header row "
-            f"({', '.join(h for h in table.headers if h) or 'empty'}). Name them e.g. "
-            "'title' and 'hours' (Course Title, Course Name, Length (hrs) and Credit Hours work too).",
-            [{"row": 1, "field": f, "message": f"no column for {f}"} for f in missing],
-        )
-    return column_map
-
-
-def prepare(
-    session,
-    provider,
-    jurisdiction,
-    table: Table,
-    column_map: dict,
-    ctx: Context,
-    *,
-    preview: bool,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[list[PreparedRow], list]:
-    """Parse, check against the file and the provider's courses, and suggest; rows + existing."""
-    rows = [parse_row(n, cells, column_map, ctx) for n, cells in table.rows]
-    existing = load_existing(session, provider.id)
-    check_rows(rows, existing)
-    suggest_rows(session, jurisdiction, rows, only_needed=not preview, progress=progress)
-    if preview:
-        titles = dict(
-            session.execute(
-                select(Course.id, Course.title).where(Course.provider_id == provider.id)
-            ).all()
-        )
-        near_duplicates(rows, titles)
-    return rows, existing
-
-
-def import_table(
-    session,
-    provider,
-    table: Table,
-    *,
-    dry_run: bool = False,
-    user=None,
-    actor: str = "import",
-    source: str = "cli",
-    filename: str = "",
-    max_cell_chars: int = 5000,
-    progress: Callable[[str, int], None] | None = None,
-) -> ImportReport:
-    """All-or-nothing import of a whole table (CLI and API). Raises Invalid listing every row
-    error, after which the caller rolls back; with dry_run nothing is added to the session."""
-    jurisdiction = default_jurisdiction(session)
-    ctx = load_context(session, jurisdiction, max_cell_chars)
-    column_map = _column_map_or_fail(table)
-    step = (lambda n: progress("suggest", n)) if progress else None
-    rows, existing = prepare(
-        session, provider, jurisdiction, table, column_map, ctx, preview=dry_run, progress=step
-    )
-    errors = [e for r in rows for e in r.errors]
-    missing = missing_courses(existing, rows)
-    report = ImportReport(None, rows, errors=errors, column_map=column_map)
-    report.summary = {
-        "rows": len(rows),
-        "created": sum(r.change == "new" for r in rows),
-        "updated": sum(r.change == "changed" for r in rows),
-        "unchanged": sum(r.change == "unchanged" for r in rows),
-        "missing": len(missing),
-    }
-    if errors:
-        exc = Invalid(
-            f"{len(errors)} problem(s) in {len({e['row'] for e in errors})} row(s); "
-            "nothing was imported.",
-            errors,
-        )
-        exc.report = report  # the API answers 422 with the same counts as a 201
-        raise exc
-    if dry_run:
-        return report
-    catalog = CatalogSubmission(
-        provider_id=provider.id,
-        uploaded_by_id=getattr(user, "id", None),
-        filename=filename[:255],
-        source=source,
-        file_format=table.file_format,
-        status="confirmed",
-        column_map=column_map,
-        headers=list(table.headers),
-    )
-    session.add(catalog)
-    session.flush()
-    write = (lambda n: progress("write", n)) if progress else None
-    counts = write_rows(
-        session,
-        provider,
-        jurisdiction,
-        rows,
-        ctx,
-        catalog_id=catalog.id,
-        user=user,
-        actor=actor,
-        progress=write,
-    )
-    catalog.summary = {**report.summary, **counts, "missing": len(missing)}
-    catalog.confirmed_at = utcnow()
-    report.catalog_id = catalog.id
-    report.summary = catalog.summary
-    session.flush()
-    return report
-
-
-# -- upload -> preview -> confirm --------------------------------------------------------------
 
 
 def create_submission(
@@ -177,9 +33,9 @@ def create_submission(
     provider,
     user,
     table: Table,
+    ctx: Context,
     *,
     filename: str,
-    max_cell_chars: int = 5000,
     source: str = "upload",
 ) -> CatalogSubmission:
     """Store an uploaded file as a draft: raw rows always; parsed rows when the columns are known."""
@@ -215,8 +71,7 @@ def create_submission(
             ],
         )
         return catalog
-    jurisdiction = default_jurisdiction(session)
-    ctx = load_context(session, jurisdiction, max_cell_chars)
+    jurisdiction = ctx.jurisdiction
     rows, _ = prepare(session, provider, jurisdiction, table, catalog.column_map, ctx, preview=True)
     raw = dict(table.rows)
     if rows:
@@ -244,12 +99,11 @@ def _row_record(catalog_id: int, row: PreparedRow, cells: list[str]) -> dict:
 
 
 def needs_mapping(catalog: CatalogSubmission) -> bool:
+    """True while the draft's columns for a required field are unknown."""
     return bool(missing_required(catalog.column_map or {}))
 
 
-def apply_column_map(
-    session, catalog: CatalogSubmission, column_map: dict, max_cell_chars: int = 5000
-) -> None:
+def apply_column_map(session, catalog: CatalogSubmission, column_map: dict, ctx: Context) -> None:
     """Use the user's column choices and parse the stored raw rows (no new upload needed)."""
     missing = missing_required(column_map)
     if missing:
@@ -258,15 +112,12 @@ def apply_column_map(
             [{"row": 1, "field": f, "message": "required"} for f in missing],
         )
     catalog.column_map = column_map
-    refresh(session, catalog, max_cell_chars, resuggest=True)
+    refresh(session, catalog, ctx, resuggest=True)
 
 
-def refresh(
-    session, catalog: CatalogSubmission, max_cell_chars: int = 5000, *, resuggest: bool = False
-) -> None:
+def refresh(session, catalog: CatalogSubmission, ctx: Context, *, resuggest: bool = False) -> None:
     """Re-parse and re-check every row of a draft (after mapping, dropping or editing a row)."""
-    jurisdiction = default_jurisdiction(session)
-    ctx = load_context(session, jurisdiction, max_cell_chars)
+    jurisdiction = ctx.jurisdiction
     query = (
         select(CatalogRow)
         .where(CatalogRow.catalog_id == catalog.id)
@@ -312,7 +163,9 @@ def refresh(
     session.flush()
 
 
-def set_dropped(session, catalog: CatalogSubmission, row_ids: list[int], dropped: bool) -> int:
+def set_dropped(
+    session, catalog: CatalogSubmission, row_ids: list[int], dropped: bool, ctx: Context
+) -> int:
     """Drop (or restore) rows of a draft; returns how many changed."""
     result = session.execute(
         update(CatalogRow)
@@ -320,7 +173,7 @@ def set_dropped(session, catalog: CatalogSubmission, row_ids: list[int], dropped
         .values(dropped=dropped)
         .execution_options(synchronize_session="fetch")
     )
-    refresh(session, catalog)
+    refresh(session, catalog, ctx)
     return result.rowcount
 
 
@@ -330,17 +183,18 @@ def set_proposal(
     row: CatalogRow,
     area_hours: str,
     topics: str,
-    max_cell_chars: int = 5000,
+    ctx: Context,
 ) -> None:
     """Replace one row's proposed area hours and topics (kept beside the engine's suggestion)."""
     data = dict(row.data or {})
     data["_overrides"] = {"area_hours": area_hours.strip(), "topics": topics.strip()}
     row.data = data
     session.flush()
-    refresh(session, catalog, max_cell_chars)
+    refresh(session, catalog, ctx)
 
 
 def error_rows_count(session, catalog_id: int) -> int:
+    """How many kept rows of a draft still have errors."""
     return (
         session.scalar(
             select(func.count(CatalogRow.id)).where(
@@ -357,7 +211,7 @@ def confirm_submission(
     session,
     catalog: CatalogSubmission,
     user,
-    max_cell_chars: int = 5000,
+    ctx: Context,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Import a draft's kept rows in the caller's transaction; refuse while any kept row has errors."""
@@ -365,11 +219,10 @@ def confirm_submission(
         return catalog.summary  # confirming twice changes nothing
     if needs_mapping(catalog):
         raise Invalid("Choose which columns hold the title and the hours first.")
-    refresh(session, catalog, max_cell_chars)
+    refresh(session, catalog, ctx)
     if error_rows_count(session, catalog.id):
         raise Invalid("Some rows still have errors: fix them in a new upload or drop them.")
-    jurisdiction = default_jurisdiction(session)
-    ctx = load_context(session, jurisdiction, max_cell_chars)
+    jurisdiction = ctx.jurisdiction
     stored = session.scalars(
         select(CatalogRow)
         .where(CatalogRow.catalog_id == catalog.id, CatalogRow.dropped.is_(False))
@@ -428,62 +281,83 @@ def confirm_submission(
     return catalog.summary
 
 
-def save_course(session, provider, course, raw: dict, user, max_cell_chars: int = 5000):
-    """Create or edit one course from form texts with the same rules as a catalog row.
+# -- what the preview shows, and discarding ------------------------------------------------------
 
-    Returns (course, change) with change new | changed | unchanged; a changed course goes back
-    to review (pending) with a fresh suggestion. Raises Invalid with [{field, message}].
-    """
-    from catalog.services.courses import content_hash, normalise_title
-    from catalog.services.imports.rows import course_fields, parse_fields
+ROW_KINDS = ("all", "errors", "new", "changed", "unchanged", "dropped")
 
-    jurisdiction = default_jurisdiction(session)
-    ctx = load_context(session, jurisdiction, max_cell_chars)
-    values, errors = parse_fields(raw, ctx)
-    row = PreparedRow(0, values, [{"row": None, **e} for e in errors])
-    if not errors:
-        others = select(Course).where(Course.provider_id == provider.id)
-        if course is not None:
-            others = others.where(Course.id != course.id)
-        key = normalise_title(values["title"])
-        if session.scalar(others.where(Course.normalised_title == key).limit(1)):
-            row.errors.append(
-                {
-                    "row": None,
-                    "field": "title",
-                    "message": "You already have a course with this title.",
-                }
-            )
-        code = values.get("provider_code")
-        if code and session.scalar(
-            others.where(func.lower(Course.provider_code) == code.lower()).limit(1)
-        ):
-            row.errors.append(
-                {
-                    "row": None,
-                    "field": "provider_code",
-                    "message": "You already have a course with this code.",
-                }
-            )
-    if row.errors:
-        raise Invalid("Please correct the marked fields.", row.errors)
-    if course is None:
-        row.change = "new"
-    else:
-        row.course_id = course.id
-        existing = {e.id: e for e in load_existing(session, provider.id)}[course.id]
-        proposal_same = dict(values.get("area_hours") or {}) == existing.proposed.get(
-            "areas", {}
-        ) and sorted(values.get("topics") or []) == sorted(existing.proposed.get("topics", []))
-        same = existing.content_hash == content_hash(course_fields(values)) and proposal_same
-        row.change = "unchanged" if same else "changed"
-    if row.change == "unchanged":
-        return course, "unchanged"
-    if course is not None and not (values.get("area_hours") or values.get("topics")):
-        # the form shows every proposal, so an empty one means "withdraw my proposal"
-        course.categories[:] = [c for c in course.categories if c.source != "proposed"]
-        session.flush()
-    suggest_rows(session, jurisdiction, [row])
-    write_rows(session, provider, jurisdiction, [row], ctx, user=user)
-    saved = session.get(Course, row.course_id)
-    return saved, row.change
+
+def row_counts(session, catalog_id: int) -> dict[str, int]:
+    """How many rows of the draft are in each of ROW_KINDS (a dropped row counts as dropped only,
+    a kept row with errors as errors only)."""
+    counts = dict.fromkeys(ROW_KINDS, 0)
+    grouped = session.execute(
+        select(
+            CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count, func.count(CatalogRow.id)
+        )
+        .where(CatalogRow.catalog_id == catalog_id)
+        .group_by(CatalogRow.change, CatalogRow.dropped, CatalogRow.error_count)
+    ).all()
+    for change, dropped, has_errors, n in grouped:
+        counts["all"] += n
+        if dropped:
+            counts["dropped"] += n
+        elif has_errors:
+            counts["errors"] += n
+        elif change in counts:
+            counts[change] += n
+    return counts
+
+
+def rows_query(catalog_id: int, show: str):
+    """The select of the draft's rows of one kind (ROW_KINDS), in the order the preview lists
+    them: "all" puts errors first, so a long file shows its problems on page 1."""
+    query = select(CatalogRow).where(CatalogRow.catalog_id == catalog_id)
+    if show == "errors":
+        query = query.where(CatalogRow.error_count > 0, CatalogRow.dropped.is_(False))
+    elif show == "dropped":
+        query = query.where(CatalogRow.dropped.is_(True))
+    elif show in ("new", "changed", "unchanged"):
+        query = query.where(
+            CatalogRow.change == show, CatalogRow.dropped.is_(False), CatalogRow.error_count == 0
+        )
+    if show == "all":
+        return query.order_by(
+            CatalogRow.dropped, (CatalogRow.error_count > 0).desc(), CatalogRow.row_number
+        )
+    return query.order_by(CatalogRow.row_number)
+
+
+def missing_from_file(
+    session, catalog: CatalogSubmission, limit: int = MISSING_LISTED
+) -> tuple[int, list[Course]]:
+    """The provider's courses a draft's kept rows do not mention: how many, and the first `limit`
+    by title. A confirmed submission keeps only the count, in its summary."""
+    if catalog.status != "draft":
+        return (catalog.summary or {}).get("missing", 0), []
+    matched = select(CatalogRow.course_id).where(
+        CatalogRow.catalog_id == catalog.id,
+        CatalogRow.dropped.is_(False),
+        CatalogRow.course_id.is_not(None),
+    )
+    missing = select(Course).where(
+        Course.provider_id == catalog.provider_id, Course.id.not_in(matched)
+    )
+    count = session.scalar(select(func.count()).select_from(missing.subquery())) or 0
+    return count, list(session.scalars(missing.order_by(Course.title).limit(limit)))
+
+
+def discard(session, catalog: CatalogSubmission, user) -> None:
+    """Discard a draft (nothing of it is imported), audited."""
+    if catalog.status != "draft":
+        raise Invalid("Only a draft can be discarded.")
+    catalog.status = "discarded"
+    audit.record(
+        session,
+        action="catalog-discard",
+        entity_type="catalog",
+        entity_id=catalog.id,
+        user=user,
+        before={"status": "draft"},
+        after={"status": "discarded", "filename": catalog.filename},
+    )
+    session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import AuditEntry, Course, CourseCategory
-from catalog.models.types import utcnow
+from catalog.models.types import format_hours, utcnow
 from catalog.services import audit, revisions
 from catalog.services.courses import (
     content_hash,
@@ -28,18 +28,9 @@ from catalog.services.courses import (
     snapshot,
 )
 from catalog.services.imports.rows import Context, PreparedRow, course_fields
-from catalog.services.suggesting import apply_suggestion, headline, suggested_labels
+from catalog.services.suggesting import apply_suggestion, headline, suggested_rows
 
 WRITE_CHUNK = 1000
-
-
-def _suggested_rows(suggestion: dict, ctx: Context) -> list[tuple[str, Decimal | None, dict]]:
-    """(slug, hours, entry) for each label the engine suggests (same rule as apply_suggestion)."""
-    areas, topics = suggested_labels(suggestion)
-    by_slug = {e["slug"]: e for e in suggestion.get("areas", []) + suggestion.get("topics", [])}
-    out = [(s, Decimal(str(h)), by_slug.get(s, {})) for s, h in areas.items() if s in ctx.areas]
-    out += [(t, None, by_slug.get(t, {})) for t in topics if t in ctx.topics]
-    return out
 
 
 def _course_values(row: PreparedRow, provider, jurisdiction, catalog_id, now) -> dict:
@@ -140,18 +131,19 @@ def _insert_new(
     values = [_course_values(r, provider, jurisdiction, catalog_id, now) for r in rows]
     ids = _insert_courses(session, values)
     categories, entries = [], []
+    by_slug = ctx.categories
     for row, course_id in zip(rows, ids, strict=True):
         row.course_id = course_id
-        for slug, hours, entry in _suggested_rows(row.suggestion, ctx):
+        for suggested in suggested_rows(row.suggestion, by_slug):
             categories.append(
                 {
                     "course_id": course_id,
-                    "category_id": ctx.categories[slug].id,
+                    "category_id": by_slug[suggested.slug].id,
                     "source": "suggested",
-                    "hours": hours,
-                    "score": int(round(entry.get("score", 0))),
-                    "confident": bool(entry.get("confident")),
-                    "evidence": entry.get("evidence", []),
+                    "hours": suggested.hours,
+                    "score": suggested.score,
+                    "confident": suggested.confident,
+                    "evidence": suggested.evidence,
                 }
             )
         for slug, hours in row.values.get("area_hours", {}).items():
@@ -245,7 +237,7 @@ def _update_changed(
         before = {
             **snapshot(course),
             "title": course.title,
-            "hours": format(course.hours.normalize(), "f"),
+            "hours": format_hours(course.hours),
             "delivery": course.delivery,
         }
         for name, value in fields.items():

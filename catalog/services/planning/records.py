@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from catalog.models import DELIVERY_MODES
 from catalog.services.errors import Invalid
-from catalog.services.imports.files import HEADER_ALIASES, Table, header_key, read_table
+from catalog.services.imports.columns import HEADER_ALIASES, header_key
+from catalog.services.imports.files import Table, read_table
 from catalog.services.imports.rows import parse_delivery, parse_hours
 
 MAX_TITLE = 500

@@ -19,6 +19,7 @@ from decimal import Decimal
 import numpy as np
 
 from catalog.models import DELIVERY_MODES
+from catalog.models.types import format_hours
 from catalog.services.publishing.snapshot import Slice
 
 FACETS = ("area", "topic", "hours", "delivery", "provider")
@@ -43,10 +44,6 @@ class FacetValue:
     count: int
     selected: bool
     url: str = ""
-
-
-def format_hours(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def delivery_modes(choices) -> set[str]:

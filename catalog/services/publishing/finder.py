@@ -7,9 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from catalog.models import Requirement, RequirementSet
 from catalog.services.publishing.facets import REMOTE_MODES
 from catalog.services.publishing.listing import (
@@ -18,33 +15,7 @@ from catalog.services.publishing.listing import (
     format_hours,
     requirement_counts,
 )
-
-
-def current_requirements(
-    session, today: dt.date, jurisdiction_id: int | None = None
-) -> RequirementSet | None:
-    """The set whose period contains today; else the latest one that has started; else the first.
-    Only the served jurisdiction's sets when `jurisdiction_id` is given."""
-    options = (selectinload(RequirementSet.requirements).selectinload(Requirement.category),)
-    mine = (
-        (RequirementSet.jurisdiction_id == jurisdiction_id,) if jurisdiction_id is not None else ()
-    )
-    found = session.scalar(
-        select(RequirementSet)
-        .where(RequirementSet.starts_on <= today, RequirementSet.ends_on >= today, *mine)
-        .order_by(RequirementSet.starts_on.desc())
-        .options(*options)
-        .limit(1)
-    )
-    if found is None:
-        found = session.scalar(
-            select(RequirementSet)
-            .where(*mine)
-            .order_by((RequirementSet.starts_on <= today).desc(), RequirementSet.starts_on.desc())
-            .options(*options)
-            .limit(1)
-        )
-    return found
+from catalog.services.requirements import current_set
 
 
 @dataclass
@@ -157,7 +128,7 @@ def banner(
     if len(selected) != 1:
         return None
     kind, slug = selected[0]
-    period = current_requirements(session, today, jurisdiction_id)
+    period = current_set(session, today, jurisdiction_id)
     if period is None:
         return None
     for requirement in period.requirements:

@@ -82,7 +82,7 @@ def served(session, code: str | None) -> tuple[int, str] | None:
         return None
     found = snapshot.jurisdictions.get(wanted)
     if found is None:
-        from catalog.services.suggesting import served_jurisdiction
+        from catalog.services.jurisdictions import served_jurisdiction
 
         served_jurisdiction(session, wanted)  # raises NotFound with the message
         return None

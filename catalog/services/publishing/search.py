@@ -258,4 +258,5 @@ def marked(text: str | None) -> Markup:
 
 
 def unmarked(text: str | None) -> str:
+    """The text without the highlight markers."""
     return (text or "").replace(HL_START, "").replace(HL_END, "")

@@ -10,28 +10,25 @@ commit: the view or CLI commits once.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from catalog.models import (
-    LIVE_DELIVERY_MODES,
     AuditEntry,
     Category,
     Course,
     CourseCategory,
-    Requirement,
-    RequirementSet,
     User,
 )
-from catalog.models.types import utcnow
+from catalog.models.types import format_hours, utcnow
 from catalog.services import audit
-from catalog.services.courses import course_categories, end_of_year, snapshot
+from catalog.services.courses import course_categories, snapshot
 from catalog.services.errors import Conflict, Invalid
-from catalog.services.reviewing.reasons import unsure_reason
+from catalog.services.reviewing.rules import default_approved_until, rule_problems
 from catalog.services.suggesting import categories_by_slug, suggested_labels
 
 ACTIONS = ("approve", "override", "reject")
@@ -39,132 +36,6 @@ DECISION_ACTIONS = ("approve", "override", "reject", "bulk-approve")
 APPROVING_ACTIONS = ("approve", "override", "bulk-approve")
 QUARTER = Decimal("0.25")
 MAX_NOTE = 4000
-
-
-# --- rules -----------------------------------------------------------------------------------
-
-
-def fmt_hours(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
-def parse_hours(text) -> Decimal | None:
-    """A decimal from form/JSON input, or None when it is not a finite number."""
-    if text is None or isinstance(text, bool):
-        return None
-    try:
-        value = Decimal(str(text).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value.is_finite() else None
-
-
-def delivery_modes_for(session, category: Category, today: dt.date) -> tuple[str, ...] | None:
-    """Delivery modes a topic is limited to (requirement data first, else live for live_only)."""
-    req_set = requirement_set_for(session, category.jurisdiction_id, today)
-    if req_set is not None:
-        modes = session.scalar(
-            select(Requirement.delivery_modes).where(
-                Requirement.requirement_set_id == req_set.id,
-                Requirement.category_id == category.id,
-            )
-        )
-        if modes:
-            return tuple(modes)
-    return LIVE_DELIVERY_MODES if category.live_only else None
-
-
-def rule_problems(
-    session,
-    course: Course,
-    areas: dict[str, Decimal],
-    topics: list[str],
-    categories: dict[str, Category],
-    today: dt.date | None = None,
-) -> list[dict]:
-    """Every rule of the course's jurisdiction the decision breaks, as [{"field", "message"}]."""
-    today = today or dt.date.today()
-    problems: list[dict] = []
-    if not areas:
-        problems.append({"field": "areas", "message": "Choose at least one area for the hours."})
-    total = Decimal(0)
-    for slug, hours in areas.items():
-        category = categories.get(slug)
-        if category is None or category.kind != "area":
-            problems.append({"field": "areas", "message": f"'{slug}' is not an area."})
-            continue
-        if hours is None:
-            problems.append(
-                {"field": f"hours-{slug}", "message": f"{category.name}: hours must be a number."}
-            )
-            continue
-        if hours <= 0 or hours % QUARTER != 0:
-            problems.append(
-                {
-                    "field": f"hours-{slug}",
-                    "message": f"{category.name}: hours must be a positive multiple of 0.25 "
-                    f"(got {fmt_hours(hours)}).",
-                }
-            )
-        total += hours
-    if areas and not any(p["field"].startswith(("hours-", "areas")) for p in problems):
-        if total != course.hours:
-            problems.append(
-                {
-                    "field": "areas",
-                    "message": f"The area hours add up to {fmt_hours(total)}, but the course is "
-                    f"{fmt_hours(course.hours)} hours long: they must add up exactly.",
-                }
-            )
-    for slug in topics:
-        category = categories.get(slug)
-        if category is None or category.kind != "topic":
-            problems.append({"field": "topics", "message": f"'{slug}' is not a topic."})
-            continue
-        parent = category.parent
-        if parent is not None and parent.kind == "area" and not (areas.get(parent.slug) or 0) > 0:
-            problems.append(
-                {
-                    "field": "topics",
-                    "message": f"{category.name} counts only as {parent.name}: give "
-                    f"{parent.name} some of the hours, or remove {category.name}.",
-                }
-            )
-        modes = delivery_modes_for(session, category, today)
-        if modes and course.delivery not in modes:
-            problems.append(
-                {
-                    "field": "topics",
-                    "message": f"{category.name} only counts for live training "
-                    f"({' or '.join(modes)}); this course is {course.delivery}, so it cannot "
-                    f"count as {category.name}"
-                    + (f" {parent.name}." if parent is not None else "."),
-                }
-            )
-    return problems
-
-
-# --- requirement year, carry forward ----------------------------------------------------------
-
-
-def requirement_set_for(session, jurisdiction_id: int, day: dt.date) -> RequirementSet | None:
-    return session.scalar(
-        select(RequirementSet)
-        .where(
-            RequirementSet.jurisdiction_id == jurisdiction_id,
-            RequirementSet.starts_on <= day,
-            RequirementSet.ends_on >= day,
-        )
-        .order_by(RequirementSet.starts_on.desc())
-        .limit(1)
-    )
-
-
-def default_approved_until(session, jurisdiction_id: int, today: dt.date | None = None) -> dt.date:
-    """End of the requirement period covering today (a year, a training unit ...), else Dec 31."""
-    today = today or dt.date.today()
-    req_set = requirement_set_for(session, jurisdiction_id, today)
-    return req_set.ends_on if req_set is not None else end_of_year(today)
 
 
 @dataclass
@@ -403,7 +274,7 @@ def decide(
             "reload to see their decision."
         ) from exc
     after = snapshot(course)
-    after["suggested"] = _suggested_snapshot(course)
+    after["suggested"] = suggested_snapshot(course)
     audit.record(
         session,
         action=action,
@@ -419,182 +290,7 @@ def decide(
     return course
 
 
-def _suggested_snapshot(course: Course) -> dict:
+def suggested_snapshot(course: Course) -> dict:
+    """The engine's suggestion for the course as audited: area hours as text and topic slugs."""
     areas, topics = suggested_labels(course.suggestion or {})
-    return {"areas": {k: fmt_hours(v) for k, v in areas.items()}, "topics": topics}
-
-
-# --- bulk approve -----------------------------------------------------------------------------
-
-
-@dataclass
-class BulkItem:
-    course: Course
-    areas: dict[str, Decimal] = field(default_factory=dict)
-    topics: list[str] = field(default_factory=list)
-    reason: str = ""  # why it is skipped; empty when it will be / was approved
-
-
-@dataclass
-class BulkPlan:
-    approve: list[BulkItem]
-    skip: list[BulkItem]
-    approved_until: dt.date | None = None
-
-
-def load_courses(session, ids: list[int]) -> dict[int, Course]:
-    if not ids:
-        return {}
-    rows = session.scalars(
-        select(Course)
-        .where(Course.id.in_(ids))
-        .options(
-            selectinload(Course.categories).selectinload(CourseCategory.category),
-            selectinload(Course.provider),
-        )
-    ).all()
-    return {c.id: c for c in rows}
-
-
-def plan_bulk_approve(
-    session,
-    items: list[tuple[int, int]],
-    min_score: int,
-    *,
-    today: dt.date | None = None,
-) -> BulkPlan:
-    """Which of the given (course id, version) pairs (a page shown, or a whole filtered set)
-    bulk approve would approve, and why each other one is left out. Reads only."""
-    today = today or dt.date.today()
-    courses = load_courses(session, [cid for cid, _ in items])
-    approve: list[BulkItem] = []
-    skip: list[BulkItem] = []
-    categories_cache: dict[int, dict[str, Category]] = {}
-    for course_id, version in items:
-        course = courses.get(course_id)
-        if course is None:
-            continue
-        item = BulkItem(course)
-        if course.status != "pending":
-            item.reason = f"already {course.status}"
-        elif course.version != version:
-            item.reason = "changed since the list was shown"
-        elif not course.suggestion_confident:
-            item.reason = "not sure: " + unsure_reason(course.suggestion)
-        elif course.suggestion_score < min_score:
-            item.reason = f"score {course.suggestion_score} is below {min_score}"
-        else:
-            item.areas, item.topics = suggested_labels(course.suggestion or {})
-            if course.jurisdiction_id not in categories_cache:
-                categories_cache[course.jurisdiction_id] = categories_by_slug(
-                    session, course.jurisdiction
-                )
-            problems = rule_problems(
-                session,
-                course,
-                item.areas,
-                item.topics,
-                categories_cache[course.jurisdiction_id],
-                today,
-            )
-            if problems:
-                item.reason = "breaks a rule: " + problems[0]["message"]
-        (skip if item.reason else approve).append(item)
-    return BulkPlan(approve, skip)
-
-
-def bulk_approve(
-    session,
-    items: list[tuple[int, int]],
-    min_score: int,
-    user: User | None,
-    *,
-    approved_until: dt.date | None = None,
-    today: dt.date | None = None,
-) -> BulkPlan:
-    """Approve as suggested every shown course that qualifies, each with
-    `UPDATE ... WHERE version = shown version` (the ORM version check does not cover bulk
-    statements); courses changed meanwhile are reported as skipped, never overwritten."""
-    today = today or dt.date.today()
-    plan = plan_bulk_approve(session, items, min_score, today=today)
-    now = utcnow()
-    done: list[BulkItem] = []
-    note = f"Bulk approve as suggested (confident, score at least {min_score})."
-    for item in plan.approve:
-        course = item.course
-        until = approved_until or default_approved_until(session, course.jurisdiction_id, today)
-        before = snapshot(course)
-        shown = course.version
-        result = session.execute(
-            update(Course)
-            .where(Course.id == course.id, Course.version == shown, Course.status == "pending")
-            .values(
-                status="approved",
-                version=Course.version + 1,
-                approved_at=now,
-                approved_until=until,
-                decided_at=now,
-                decided_by_id=user.id if user is not None else None,
-                decision_note=note,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            item.reason = "changed meanwhile by someone else"
-            plan.skip.append(item)
-            continue
-        categories = {c.category.slug: c.category for c in course.categories}
-        categories.update(categories_by_slug(session, course.jurisdiction))
-        session.execute(
-            CourseCategory.__table__.delete().where(
-                CourseCategory.course_id == course.id, CourseCategory.source == "decided"
-            )
-        )
-        rows = [
-            {
-                "course_id": course.id,
-                "category_id": categories[slug].id,
-                "source": "decided",
-                "hours": hours,
-            }
-            for slug, hours in item.areas.items()
-        ] + [
-            {"course_id": course.id, "category_id": categories[slug].id, "source": "decided"}
-            for slug in item.topics
-        ]
-        for row in rows:
-            row.setdefault("hours", None)
-            row.setdefault("score", None)
-            row.setdefault("confident", False)
-            row.setdefault("evidence", [])
-        session.execute(CourseCategory.__table__.insert(), rows)
-        after = {
-            "status": "approved",
-            "version": shown + 1,
-            "areas": {k: fmt_hours(v) for k, v in item.areas.items()},
-            "topics": sorted(item.topics),
-            "approved_until": until.isoformat(),
-            "control_number": course.control_number,
-            "note": note,
-            "suggested": _suggested_snapshot(course),
-            "min_score": min_score,
-        }
-        audit.record(
-            session,
-            action="bulk-approve",
-            entity_type="course",
-            entity_id=course.id,
-            course_id=course.id,
-            user=user,
-            before=before,
-            after=after,
-            note=note,
-        )
-        done.append(item)
-    session.flush()
-    for item in plan.approve:
-        session.expire(item.course)
-    plan.approve = done
-    plan.approved_until = approved_until
-    return plan
+    return {"areas": {k: format_hours(v) for k, v in areas.items()}, "topics": topics}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import url_for
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -80,11 +80,15 @@ class QueueQuery:
     per_page: int = PER_PAGE
     notices: list[str] = field(default_factory=list)
     categories: dict[str, Category] = field(default_factory=dict)
+    # Builds the queue's URL from query arguments (the view passes url_for for review.queue).
+    link: Callable[..., str] = field(default=lambda **args: "?", repr=False)
 
     @classmethod
-    def from_args(cls, args, categories: dict[str, Category]) -> QueueQuery:
+    def from_args(
+        cls, args, categories: dict[str, Category], link: Callable[..., str]
+    ) -> QueueQuery:
         """Parse query arguments; unknown values are ignored with a notice, never an error."""
-        q = cls(categories=categories)
+        q = cls(categories=categories, link=link)
 
         def pick(name, allowed, default=None):
             value = (args.get(name) or "").strip()
@@ -139,8 +143,8 @@ class QueueQuery:
         return {k: v for k, v in current.items() if v is not None}
 
     def url(self, **changes) -> str:
-        """The queue's URL with these filters and `changes`."""
-        return url_for("review.queue", **self.args(**changes))
+        """The queue's URL with the current filters and `changes` applied."""
+        return self.link(**self.args(**changes))
 
     def _has_category(self, slug: str):
         category = self.categories[slug]
@@ -365,3 +369,13 @@ class QueueQuery:
                     shown = BANDS[value][0]
                 active.append((name, str(shown), self.url(**{name: None})))
         return active
+
+
+def next_pending_id(session, after_id: int) -> int | None:
+    """The next course a reviewer should open: engine-unsure first, like the queue."""
+    return session.scalar(
+        select(Course.id)
+        .where(Course.status == "pending", Course.id != after_id)
+        .order_by(Course.suggestion_confident, Course.suggestion_score, Course.id)
+        .limit(1)
+    )
