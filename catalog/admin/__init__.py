@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from catalog.admin import routes  # noqa: E402,F401
+from catalog.admin import accounts, requirements, routes  # noqa: E402,F401

@@ -99,6 +99,7 @@ def too_many_failures(keys: list[str], limit: int) -> bool:
 
 
 def record_failure(keys: list[str]) -> None:
+    """Count one failed sign-in against each key."""
     now = utcnow()
     db.session.add_all(LoginFailure(key=k, at=now) for k in keys)
     # Old rows are worthless; keep the table small.

@@ -323,12 +323,14 @@ def _course_page(course: Course | None):
 @bp.route("/courses/new", methods=["GET", "POST"])
 @roles_required("provider")
 def new_course():
+    """Add one course from the form."""
     return _course_page(None)
 
 
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @roles_required("provider")
 def edit_course(course_id: int):
+    """Edit one of the provider's courses; a changed course goes back to review."""
     course = db.session.scalar(
         select(Course)
         .where(Course.id == course_id)

@@ -79,6 +79,7 @@ def _draft(catalog_id: int) -> CatalogSubmission:
 @bp.get("/", strict_slashes=False)  # /review, /provider, /admin answer the page, not 308
 @roles_required("provider")
 def index():
+    """The provider's start page: recent uploads, course counts by status, its courses."""
     provider = _own_provider()
     catalogs = db.session.scalars(
         select(CatalogSubmission)
@@ -124,6 +125,7 @@ def index():
 @roles_required("provider")
 @late_write_lock
 def upload():
+    """Upload a catalog file; it becomes a draft to check before anything is imported."""
     provider = _own_provider()
     form = UploadForm()
     if form.validate_on_submit():
@@ -163,6 +165,7 @@ def upload():
 @roles_required("provider")
 @late_write_lock
 def columns(catalog_id: int):
+    """Choose which columns hold which field when the headers did not say."""
     catalog = _draft(catalog_id)
     if catalog is None:
         return redirect(url_for("provider.preview", catalog_id=catalog_id))
@@ -200,6 +203,8 @@ def columns(catalog_id: int):
 @bp.get("/catalogs/<int:catalog_id>")
 @roles_required("provider", "staff")
 def preview(catalog_id: int):
+    """A draft's rows (new, changed, unchanged, with errors, dropped), the courses it misses, and
+    the confirm form."""
     catalog = _catalog(catalog_id)
     if catalog.status == "draft" and submissions.needs_mapping(catalog):
         if current_user.role == "provider":
@@ -257,6 +262,7 @@ def preview(catalog_id: int):
 @bp.post("/catalogs/<int:catalog_id>/rows")
 @roles_required("provider")
 def drop_rows(catalog_id: int):
+    """Drop or restore rows of a draft (the chosen ones, or every row with errors)."""
     catalog = _draft(catalog_id)
     form = ActionForm()
     if catalog is not None and form.validate_on_submit():
@@ -282,6 +288,7 @@ def drop_rows(catalog_id: int):
 @bp.post("/catalogs/<int:catalog_id>/rows/<int:row_id>/proposal")
 @roles_required("provider")
 def proposal(catalog_id: int, row_id: int):
+    """Save the provider's proposed area hours and topics for one row."""
     catalog = _draft(catalog_id)
     form = ProposalForm()
     if catalog is not None and form.validate_on_submit():
@@ -317,6 +324,7 @@ def proposal(catalog_id: int, row_id: int):
 @bp.post("/catalogs/<int:catalog_id>/confirm")
 @roles_required("provider")
 def confirm(catalog_id: int):
+    """Import a draft's kept rows in one transaction (refused while a kept row has errors)."""
     catalog = _catalog(catalog_id)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -350,6 +358,7 @@ def confirm(catalog_id: int):
 @bp.post("/catalogs/<int:catalog_id>/discard")
 @roles_required("provider")
 def discard(catalog_id: int):
+    """Discard a draft: nothing of it is imported."""
     catalog = _draft(catalog_id)
     if catalog is not None and ActionForm().validate_on_submit():
         submissions.discard(db.session, catalog, current_user)

@@ -63,6 +63,7 @@ def taxonomy() -> Taxonomy:
 
 
 def course_query() -> CourseQuery:
+    """The search from the query arguments; a bad argument is a 400 naming it."""
     try:
         return CourseQuery.from_args(request.args, taxonomy())
     except BadQuery as exc:
@@ -83,6 +84,7 @@ def streams_all() -> bool:
 
 
 def page_url(course_id: int) -> str:
+    """The absolute URL of a course's public page."""
     return url_for("public.course", course_id=course_id, _external=True)
 
 
@@ -116,6 +118,7 @@ def _attachment(name: str) -> dict:
 
 @bp.get("/")
 def index():
+    """The start page: the current requirement and the finder."""
     today = dt.date.today()
     period = requirements.current_set(db.session, today, served_id())
     cards = finder.cards(db.session, period, taxonomy(), today, served_id()) if period else []
@@ -126,6 +129,7 @@ def index():
 
 @bp.get("/courses")
 def courses():
+    """The search page: one page of matching approved courses with facets."""
     query = course_query()
     result = listing.search(
         db.session, query, taxonomy(), jurisdiction_id=served_id(), link=_link("public.courses")
@@ -230,6 +234,7 @@ def courses_xlsx():
 
 @bp.get("/courses.atom")
 def courses_atom():
+    """The newest matching courses as an Atom feed."""
     query = course_query()
     items = listing.newest(db.session, query, taxonomy(), jurisdiction_id=served_id())
     updated = max(
@@ -251,6 +256,7 @@ def courses_atom():
 
 @bp.get("/courses/<int:course_id>")
 def course(course_id: int):
+    """One published course's page (404 when it is not published)."""
     found = listing.get_published(db.session, course_id, taxonomy(), jurisdiction_id=served_id())
     if found is None:
         abort(404, description="There is no approved, current course with that number.")
@@ -268,5 +274,6 @@ def course(course_id: int):
 
 @bp.get("/healthz")
 def healthz():
+    """200 when the app can reach its database."""
     db.session.execute(text("SELECT 1"))
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}

@@ -43,6 +43,7 @@ def can_wait(course: Course, fields: dict, proposal_same: bool) -> bool:
 
 
 def published_fields(course: Course) -> dict:
+    """The revisable fields of a course as they are published now."""
     return {name: getattr(course, name) or "" for name in REVISED_FIELDS}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
-BLUEPRINTS = ("admin", "api", "auth", "provider", "public", "reconcile", "review")
+BLUEPRINTS = ("admin", "api", "auth", "plan", "provider", "public", "reconcile", "review")
 MAX_LINES = 400
 # Where a commit() may be called: the blueprints and the CLI (one per request or command).
 COMMIT_BOUNDARY = (*BLUEPRINTS, "cli")

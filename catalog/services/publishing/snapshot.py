@@ -84,6 +84,7 @@ class Slice:
 
 
 def empty_slice(cat_ids: tuple[int, ...] = ()) -> Slice:
+    """A slice of the published rows that holds no course."""
     none = np.empty(0, dtype=np.int64)
     return Slice(
         ids=none,

@@ -172,6 +172,7 @@ def _as_datetime(value) -> dt.datetime | None:
 
 
 def course_dict(row, *, marked: bool) -> dict:
+    """A published course as a dict from its row (hours exact, areas and topics named)."""
     hours = Decimal(str(row[3])).quantize(Decimal("0.01"))
     course = {
         "id": row[0],

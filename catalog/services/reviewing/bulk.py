@@ -44,6 +44,7 @@ class BulkPlan:
 
 
 def load_courses(session, ids: list[int]) -> dict[int, Course]:
+    """The courses with these ids, with their categories and provider."""
     if not ids:
         return {}
     rows = session.scalars(

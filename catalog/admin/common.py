@@ -1,0 +1,45 @@
+"""What the admin pages share: the served jurisdiction (404 when none), audit entries by the
+signed-in admin, flashed form errors."""
+
+from __future__ import annotations
+
+from flask import abort, flash
+from flask_login import current_user
+
+from catalog.extensions import db
+from catalog.models import (
+    Jurisdiction,
+)
+from catalog.services import audit
+from catalog.services.errors import NotFound
+from catalog.serving import served
+
+
+def jurisdiction_or_404() -> Jurisdiction:
+    """The served jurisdiction; a 404 page naming the problem when none is set up."""
+    try:
+        return served()
+    except NotFound as exc:
+        abort(404, exc.message)
+
+
+def record(action: str, entity, before=None, after=None, note: str = "") -> None:
+    """An audit entry for an admin edit, by the signed-in admin."""
+    audit.record(
+        db.session,
+        action=action,
+        entity_type=type(entity).__name__.lower(),
+        entity_id=entity.id,
+        user=current_user,
+        before=before,
+        after=after,
+        note=note,
+    )
+
+
+def form_errors(form) -> None:
+    """Flash one error per invalid field, labelled with the field's label."""
+    for name, errors in form.errors.items():
+        label = getattr(getattr(form, name, None), "label", None)
+        for error in errors:
+            flash(f"{label.text if label else name}: {error}", "error")
