@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from catalog.extensions import db
 from catalog.models import AuditEntry, Course
-from catalog.services.reviewing import decisions
+from catalog.services.reviewing import bulk, decisions
 from catalog.services.reviewing.reasons import unsure_reason
 
 
@@ -110,7 +110,7 @@ def test_the_engines_own_reason_is_used_when_it_gives_one(users, big_queue):
     )
     judo.suggestion = {**judo.suggestion, "reason": "Interpersonal Perspectives: one keyword only"}
     db.session.commit()
-    plan = decisions.plan_bulk_approve(db.session, [(judo.id, judo.version)], 90)
+    plan = bulk.plan_bulk_approve(db.session, [(judo.id, judo.version)], 90)
     assert plan.skip[0].reason == "not sure: Interpersonal Perspectives: one keyword only"
     assert unsure_reason({}) == "the engine has no suggestion"
     flagged = {"areas": [{"slug": "x", "score": 90}], "flags": [{"message": "hours look odd"}]}

