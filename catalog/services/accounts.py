@@ -30,6 +30,7 @@ PROVIDER_FIELDS = ("slug", "name", "kind", "licence_number", "approved_provider"
 
 
 def hash_token(token: str) -> str:
+    """The stored form of a token (SHA-256, hex)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
