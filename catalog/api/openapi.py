@@ -14,7 +14,8 @@ import re
 from flask import current_app, jsonify, render_template, request
 
 from catalog.api import bp
-from catalog.api.openapi_spec import OPERATIONS, SCHEMAS
+from catalog.api.openapi_schemas import SCHEMAS
+from catalog.api.openapi_spec import OPERATIONS
 
 PREFIXES = ("/api/", "/reconcile")
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -16,7 +16,6 @@ MAX_LINES = 400
 # Modules that landed over the limit while the layout was being restructured, each with its owner's
 # reason; the test below fails once one of them is split, so this list cannot go stale.
 OVER_LIMIT = {
-    "api/openapi_spec.py": "the OpenAPI 3.1 document as one Python literal (issue 18)",
     "services/reconciling.py": "the reconciliation service, landed at 433 lines (issue 18)",
 }
 # Where a commit() may be called: the blueprints and the CLI (one per request or command).
