@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from catalog.admin import bp
-from catalog.admin.common import form_errors, record
+from catalog.admin.common import field_errors, form_errors
 from catalog.admin.forms import (
     ConfirmForm,
     PasswordForm,
@@ -27,8 +27,11 @@ from catalog.models import (
 )
 from catalog.permissions import roles_required
 from catalog.services import accounts
-from catalog.services.accounts import issue_token, password_problem, token_expiry
+from catalog.services.accounts import token_expiry
 from catalog.services.errors import Invalid
+
+# The provider form's fields the accounts service saves.
+PROVIDER_VALUES = (*accounts.PROVIDER_FIELDS, "contact_email")
 
 # --- providers --------------------------------------------------------------------------------
 
@@ -41,48 +44,23 @@ def providers():
     return render_template("admin/providers.html", rows=rows)
 
 
-def _provider_snapshot(p: Provider) -> dict:
-    return {
-        k: getattr(p, k)
-        for k in ("slug", "name", "kind", "licence_number", "approved_provider", "url")
-    }
-
-
 @bp.route("/providers/new", methods=["GET", "POST"], defaults={"provider_id": None})
 @bp.route("/providers/<int:provider_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def provider(provider_id: int | None):
-    """Create or edit a provider (audited)."""
+    """Create or edit a provider through the accounts service (audited)."""
     row = db.session.get(Provider, provider_id) if provider_id is not None else None
     if provider_id is not None and row is None:
         abort(404, "There is no such provider.")
     form = ProviderForm(obj=row)
     if form.validate_on_submit():
-        slug = form.slug.data.strip()
-        clash = db.session.scalar(
-            select(Provider.id).where(Provider.slug == slug, Provider.id != (row.id if row else -1))
-        )
-        if clash:
-            form.slug.errors.append(f"The slug {slug} is already used.")
+        values = {name: getattr(form, name).data for name in PROVIDER_VALUES}
+        try:
+            row = accounts.save_provider(db.session, row, values, current_user)
+        except Invalid as exc:
+            db.session.rollback()
+            field_errors(form, exc)
         else:
-            before = _provider_snapshot(row) if row else {}
-            if row is None:
-                row = Provider()
-                db.session.add(row)
-            row.slug = slug
-            row.name = form.name.data.strip()
-            row.kind = form.kind.data
-            row.licence_number = (form.licence_number.data or "").strip()
-            row.approved_provider = bool(form.approved_provider.data)
-            row.url = (form.url.data or "").strip()
-            row.contact_email = (form.contact_email.data or "").strip()
-            db.session.flush()
-            record(
-                "provider-edit" if before else "provider-create",
-                row,
-                before,
-                _provider_snapshot(row),
-            )
             db.session.commit()
             flash(f"Saved provider {row.name}.", "success")
             return redirect(url_for("admin.providers"))
@@ -97,25 +75,6 @@ def _provider_choices():
         SelectChoice(str(p.id), p.name)
         for p in db.session.scalars(select(Provider).order_by(Provider.name))
     ]
-
-
-def _user_snapshot(u: User) -> dict:
-    return {
-        "email": u.email,
-        "role": u.role,
-        "provider_id": u.provider_id,
-        "active": u.active,
-    }
-
-
-def _binding_problem(role: str, provider_id: int) -> str | None:
-    if role == "provider" and not provider_id:
-        return "A provider user must belong to a provider."
-    if role != "provider" and provider_id:
-        return "Only provider users belong to a provider."
-    if provider_id and db.session.get(Provider, provider_id) is None:
-        return "Unknown provider."
-    return None
 
 
 @bp.get("/users")
@@ -171,31 +130,37 @@ def _user(user_id: int) -> User:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def user(user_id: int):
-    """Show a user; on POST change role, provider and active flag."""
+    """Show a user; on POST change role, provider and active flag (accounts service, audited)."""
     user = _user(user_id)
     form = UserEditForm(obj=user)
     form.provider_id.choices = _provider_choices()
     if request.method == "GET":
         form.provider_id.data = user.provider_id or 0
     if form.validate_on_submit():
-        problem = _binding_problem(form.role.data, form.provider_id.data)
-        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
-            problem = "You cannot remove your own admin role or deactivate yourself."
-        if problem:
-            flash(problem, "error")
+        try:
+            accounts.update_user(
+                db.session,
+                user,
+                form.role.data,
+                form.provider_id.data,
+                form.active.data,
+                current_user,
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
         else:
-            before = _user_snapshot(user)
-            user.role = form.role.data
-            user.provider_id = form.provider_id.data or None
-            if user.active and not form.active.data:
-                user.rotate_session()  # signs the user out everywhere
-            user.active = bool(form.active.data)
-            record("user-edit", user, before, _user_snapshot(user))
             db.session.commit()
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
     elif request.method == "POST":
         form_errors(form)
+    return _user_page(user, form)
+
+
+def _user_page(user: User, form: UserEditForm):
+    """The user page: the edit form, the password and token forms, the user's tokens and (on
+    the GET right after one was made, once) the new token; never cached."""
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
     ).all()
@@ -219,45 +184,41 @@ def user(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @roles_required("admin")
 def reset_password(user_id: int):
-    """Set a new password for a user and sign their old sessions out."""
+    """Set a new password for a user and sign their old sessions out (accounts service)."""
     user = _user(user_id)
     form = PasswordForm()
-    if form.validate_on_submit():
-        problem = password_problem(form.password.data, user.email)
-        if problem:
-            flash(f"The password {problem}.", "error")
-        else:
-            user.set_password(form.password.data)
-            user.rotate_session()
-            record("user-password-reset", user, {}, {"email": user.email})
-            db.session.commit()
-            flash(
-                f"New password set for {user.email}; their old sessions are signed out.", "success"
-            )
-    else:
+    if not form.validate_on_submit():
         form_errors(form)
+        return redirect(url_for("admin.user", user_id=user.id))
+    try:
+        accounts.reset_password(db.session, user, form.password.data, current_user)
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"New password set for {user.email}; their old sessions are signed out.", "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/tokens")
 @roles_required("admin")
 def create_token(user_id: int):
-    """Issue an API token (audited); the user page shows it once."""
+    """Issue an API token through the accounts service (audited); the user page shows it once."""
     user = _user(user_id)
     form = TokenForm()
     if not form.validate_on_submit():
         form_errors(form)
         return redirect(url_for("admin.user", user_id=user.id))
-    if not user.active:
-        flash("The user is deactivated: activate them before giving them a token.", "error")
+    expires_at = token_expiry(current_app.config["API_TOKEN_DAYS"])
+    try:
+        _row, plain = accounts.create_token(
+            db.session, user, form.name.data, expires_at, current_user
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
         return redirect(url_for("admin.user", user_id=user.id))
-    row, plain = issue_token(
-        db.session,
-        user,
-        (form.name.data or "api").strip(),
-        token_expiry(current_app.config["API_TOKEN_DAYS"]),
-    )
-    record("token-create", row, {}, {"user": user.email, "prefix": row.prefix, "name": row.name})
     db.session.commit()
     # Post/redirect/get: the user page shows the token once (then forgets it), so reloading it
     # never creates a second token, and its form is filled from the saved user, not this POST.

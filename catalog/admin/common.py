@@ -43,3 +43,15 @@ def form_errors(form) -> None:
         label = getattr(getattr(form, name, None), "label", None)
         for error in errors:
             flash(f"{label.text if label else name}: {error}", "error")
+
+
+def field_errors(form, exc) -> None:
+    """Show a service's refusal on the form: each detail under the field it names (flashed when
+    the form has no such field)."""
+    details = exc.details or [{"message": exc.message}]
+    for detail in details:
+        field = getattr(form, detail.get("field") or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, detail["message"]]
+        else:
+            flash(detail["message"], "error")

@@ -80,21 +80,21 @@ def register_accounts_cli(app: Flask) -> None:
     @click.argument("email")
     @click.option("--name", default="cli", help="A label for the token.")
     def create_token(email: str, name: str) -> None:
-        """Print a new API token for that user on the last line (shown once, stored hashed)."""
+        """Print a new API token for that user on the last line (shown once, stored hashed;
+        audited with "cli" as the actor)."""
         with write_intent():
             user = db.session.scalar(
                 select(User).where(func.lower(User.email) == email.strip().lower())
             )
             if user is None:
                 fail(f"No user with email {email}.")
-            if not user.active:
-                fail(f"User {email} is deactivated.")
             row, plain = _call(
-                accounts.issue_token,
+                accounts.create_token,
                 db.session,
                 user,
                 name,
                 accounts.token_expiry(app.config["API_TOKEN_DAYS"]),
+                None,
             )
             db.session.commit()
         click.echo(

@@ -57,6 +57,38 @@ def issue_token(
     return row, plain
 
 
+def create_token(
+    session,
+    user: User,
+    name: str,
+    expires_at: dt.datetime | None,
+    by: User | None,
+    note: str = "",
+) -> tuple[ApiToken, str]:
+    """Issue a token for an active `user` (by an admin, by the user itself, or by the CLI when
+    `by` is None); audited. Returns the row and the plain token, shown once. The label is
+    trimmed to one line of at most 100 characters ("api" when empty)."""
+    if not user.active:
+        raise Invalid(
+            f"User {user.email} is deactivated: activate them before giving them a token."
+        )
+    label = " ".join((name or "").split())[:100] or "api"
+    row, plain = issue_token(session, user, label, expires_at)
+    after = {"user": user.email, "prefix": row.prefix, "name": row.name}
+    audit.record(
+        session,
+        action="token-create",
+        entity_type="token",
+        entity_id=row.id,
+        user=by,
+        actor=None if by is not None else "cli",
+        after=after,
+        note=note,
+    )
+    session.flush()
+    return row, plain
+
+
 def revoke_token(session, actor: User, token_id: int) -> ApiToken:
     """Revoke a token: an admin any token, anybody else only their own (another's is NotFound).
     Idempotent; audited."""

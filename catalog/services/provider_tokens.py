@@ -11,8 +11,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from catalog.models import ApiToken
-from catalog.services import accounts, audit
-from catalog.services.accounts import issue_token
+from catalog.services import accounts
 from catalog.services.errors import Invalid, NotFound
 
 MAX_ACTIVE_TOKENS = 10
@@ -29,25 +28,15 @@ def list_tokens(session, user) -> list[ApiToken]:
 
 def create_token(session, user, name: str, expires_at: dt.datetime | None = None) -> tuple:
     """Make a token for the signed-in provider user; returns (row, plain token shown once)."""
-    name = " ".join((name or "").split())[:100] or "api"
     active = [t for t in list_tokens(session, user) if t.active]
     if len(active) >= MAX_ACTIVE_TOKENS:
         raise Invalid(
             f"You already have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use.",
             [{"field": "name", "message": "too many active tokens"}],
         )
-    row, plain = issue_token(session, user, name, expires_at)
-    audit.record(
-        session,
-        action="token-create",
-        entity_type="token",
-        entity_id=row.id,
-        user=user,
-        after={"user": user.email, "prefix": row.prefix, "name": row.name},
-        note="Created by the provider user for itself",
+    return accounts.create_token(
+        session, user, name, expires_at, user, note="Created by the provider user for itself"
     )
-    session.flush()
-    return row, plain
 
 
 def revoke_token(session, user, token_id: int) -> ApiToken:
