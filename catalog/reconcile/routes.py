@@ -1,4 +1,5 @@
-"""Reconciliation endpoints: thin views over catalog.services.reconciling / reconcile_data.
+"""Reconciliation endpoints: thin views over catalog.services.reconciling (queries) and its
+`data` module (the rest of the protocol).
 
 `GET /reconcile` is the manifest (JSONP with `callback=`); `queries=` (GET or form-encoded POST)
 reconciles a batch, `extend=` fetches property values. Nothing here reads or writes the session.
@@ -15,7 +16,8 @@ from catalog.errors import error_response
 from catalog.extensions import db
 from catalog.reconcile import bp
 from catalog.reconcile.limits import limiter
-from catalog.services import reconcile_data, reconciling
+from catalog.services import reconciling
+from catalog.services.reconciling import data as reconcile_data
 from catalog.serving import served
 from catalog.templating import current_site
 

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from catalog.services.reconcile_index import clear_cache
+from catalog.services.reconciling.index import clear_cache
 
 
 @pytest.fixture

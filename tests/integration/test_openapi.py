@@ -18,7 +18,7 @@ from schemathesis import checks
 from catalog.api.openapi import build_document, documented_rules, openapi_path
 from catalog.extensions import db
 from catalog.reconcile.limits import limiter
-from catalog.services.reconcile_index import clear_cache
+from catalog.services.reconciling.index import clear_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -19,7 +19,7 @@ from referencing.jsonschema import DRAFT7
 
 from catalog.reconcile.limits import limiter
 from catalog.services import reconciling
-from catalog.services.reconcile_index import clear_cache
+from catalog.services.reconciling.index import clear_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -15,8 +15,9 @@ from rapidfuzz import fuzz, utils
 from sqlalchemy import select
 
 from catalog.models import Category, Jurisdiction
-from catalog.services.reconcile_index import course_index
-from catalog.services.reconciling import (
+from catalog.services.reconciling.courses import course_description
+from catalog.services.reconciling.index import course_index
+from catalog.services.reconciling.queries import (
     MAX_BATCH,
     QUERY_PROPERTIES,
     TYPES,
@@ -238,8 +239,6 @@ def suggest_entities(
         result = _ranked(prefix, items, cursor)
         notable = {"id": "category", "name": TYPES["category"]}
     else:
-        from catalog.services.reconciling import course_description
-
         index = course_index(session, jurisdiction, today=today)
         wanted = utils.default_process(prefix)
         items = [
