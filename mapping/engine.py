@@ -235,6 +235,7 @@ class Engine:
         overrides = self.setting("phrase_scores")
         qualifier_hits = comp.qualifiers.find_all(toks) if comp.qualifiers.table else []
         segs = segments(title, toks) if qualifier_hits else []
+        parts = segments(title, toks, split_and=False) if qualifier_hits else []
         for hit in comp.keywords.find(toks):
             s, e = hit.span
             written = title[s:e]
@@ -252,7 +253,11 @@ class Engine:
                     "strong": is_strong,
                     "text": f"title contains '{written}' ({role} keyword)",
                 }
-                q = comp.qualified_by(slug, hit, qualifier_hits, segs) if qualifier_hits else None
+                q = (
+                    comp.qualified_by(slug, hit, qualifier_hits, segs, parts)
+                    if qualifier_hits
+                    else None
+                )
                 if q is not None:
                     qs, qe = q.span
                     item["qualified_by"] = title[qs:qe]

@@ -92,6 +92,9 @@ class Compiled:
     exclusions: _PhraseTable
     qualifiers: _PhraseTable  # entries (slug, "qualifier", written); see `qualified_by`
     qualifier_scope: dict[tuple[str, str], tuple[str, ...] | None]  # (slug, written) -> keyword
+    # (slug, written) of "words ~~ keyword" qualifiers: they name the keyword's sense and see the
+    # whole coordinated subject ("Crisis Communications and Public Information"), not one half
+    qualifier_across_and: set[tuple[str, str]]
     identifiers: dict[str, list[str]]  # exact identifier -> slugs
     identifier_prefixes: list[tuple[str, str]]  # ("bill:", slug) for "bill:*"
     vocabulary: dict[str, tuple[str, ...]]  # known token (or joined compound) -> token keys
@@ -141,23 +144,37 @@ class Compiled:
         return out
 
     def qualified_by(
-        self, slug: str, hit: Hit, qualifier_hits: Sequence[Hit], segments: Sequence[int]
+        self,
+        slug: str,
+        hit: Hit,
+        qualifier_hits: Sequence[Hit],
+        segments: Sequence[int],
+        parts: Sequence[int] = (),
     ) -> Hit | None:
         """The qualifier hit that makes this keyword hit a modifier (same title segment), if any.
 
         A qualifier of a category ("policy", "evidence", "offender ~ profiling") found in the same
         segment of the title as one of the category's keywords means the keyword describes another
         subject ("firearms policy", "evidence recovery from firearms", "profiling of offenders").
+        A sense qualifier ("media ~~ crisis communication") also looks across "and" (`parts`: the
+        segments split at punctuation only), since subjects joined by "and" share one sense.
         """
         seg = segments[hit.start] if hit.start < len(segments) else -1
+        part = parts[hit.start] if hit.start < len(parts) else -1
         hit_keys = None
         for q in qualifier_hits:
             if q.start < hit.end and hit.start < q.end:  # overlapping: the keyword itself
                 continue
-            if q.start >= len(segments) or segments[q.start] != seg:
+            if q.start >= len(segments):
+                continue
+            same_seg = segments[q.start] == seg
+            same_part = q.start < len(parts) and parts[q.start] == part
+            if not same_seg and not same_part:
                 continue
             for qslug, _role, written in q.entries:
                 if qslug != slug:
+                    continue
+                if not same_seg and (qslug, written) not in self.qualifier_across_and:
                     continue
                 scope = self.qualifier_scope.get((qslug, written))
                 if scope is None:
@@ -187,10 +204,10 @@ _AND = re.compile(r"\band\b|&", re.IGNORECASE)
 _SEPARATORS = frozenset(":;/,|()[]{}\u2013\u2014")
 
 
-def segments(original: str, tokens: Sequence[Token]) -> list[int]:
+def segments(original: str, tokens: Sequence[Token], *, split_and: bool = True) -> list[int]:
     """Segment number of each token: a new segment starts at ':', ';', '/', ',', a bracket, a dash
-    between words (" - ") or "and"/"&", so "Firearms Qualification and Policy Review" has two
-    subjects while "Firearms Policy Review" has one."""
+    between words (" - ") or "and"/"&" (unless `split_and` is False), so "Firearms Qualification
+    and Policy Review" has two subjects while "Firearms Policy Review" has one."""
     out: list[int] = []
     seg = 0
     prev_end: int | None = None
@@ -200,8 +217,8 @@ def segments(original: str, tokens: Sequence[Token]) -> list[int]:
             if (
                 any(c in _SEPARATORS for c in gap)
                 or " - " in gap
-                or gap.strip() in ("-", "&")
-                or _AND.search(gap)
+                or gap.strip() == "-"
+                or (split_and and _AND.search(gap))
             ):
                 seg += 1
         out.append(seg)
@@ -234,6 +251,7 @@ def compile_taxonomy(tax: Taxonomy) -> Compiled:
         _PhraseTable(),
         _PhraseTable(),
         {},
+        set(),
         {},
         [],
         {},
@@ -267,11 +285,14 @@ def compile_taxonomy(tax: Taxonomy) -> Compiled:
                         comp.choice_entries.append([])
                     comp.choice_entries[idx].append(entry)
         for written in cat.qualifiers:
-            words, tilde, keyword = written.partition("~")
+            across = "~~" in written
+            words, tilde, keyword = written.partition("~~" if across else "~")
             key = comp.phrase_key(words.strip())
             if not key:
                 continue
             comp.qualifiers.add(key, (cat.slug, "qualifier", written))
+            if across:
+                comp.qualifier_across_and.add((cat.slug, written))
             comp.qualifier_scope[(cat.slug, written)] = (
                 comp.phrase_key(keyword.strip()) if tilde else None
             )

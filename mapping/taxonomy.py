@@ -207,9 +207,11 @@ def _category(raw: Any, index: int) -> Category:
 def _qualifiers(raw: dict[str, Any], where: str) -> tuple[str, ...]:
     out = _strings(raw, "qualifiers", where)
     for q in out:
-        head, _, kw = q.partition("~")
-        if not head.strip() or (_ and not kw.strip()):
-            raise TaxonomyError(f"{where}: qualifier {q!r} must be 'words' or 'words ~ keyword'")
+        head, _, kw = q.partition("~~" if "~~" in q else "~")
+        if not head.strip() or (_ and not kw.strip()) or "~" in kw:
+            raise TaxonomyError(
+                f"{where}: qualifier {q!r} must be 'words', 'words ~ keyword' or 'words ~~ keyword'"
+            )
     return out
 
 

@@ -95,6 +95,36 @@ def test_crisis_communication_for_the_media_is_not_deescalation(engine: Engine) 
 
 @pytest.mark.parametrize(
     "title",
+    [
+        "Crisis Communication and Media Relations",
+        "Strategic Communications and Public Affairs for Supervisors",
+        "Crisis Communications & the Press",
+    ],
+)
+def test_sense_qualifier_sees_both_subjects_joined_by_and(engine: Engine, title: str) -> None:
+    # class: two subjects joined by "and" share one sense ("~~" qualifiers look across "and")
+    s = _s(engine, title)
+    assert not any(t.slug == "de-escalation" and t.confident for t in s.topics)
+    assert any(e.get("qualified_by") for t in s.topics for e in t.evidence) or (
+        "de-escalation" not in s.topic_slugs
+    )
+
+
+def test_sense_qualifier_stops_at_punctuation(engine: Engine) -> None:
+    # a new part of the title (":", "/", ",") is another subject: the keyword keeps its sense
+    s = _s(engine, "Crisis Communication / Media Day")
+    assert "de-escalation" in s.topic_slugs
+
+
+def test_plain_qualifier_still_stops_at_and(engine: Engine) -> None:
+    # only sense qualifiers cross "and": "Firearms Qualification and Policy Review" keeps firearms
+    assert "firearms" in _s(engine, "Firearms Qualification and Policy Review").topic_slugs
+    s = _s(engine, "Tactical Communication and Policy")
+    assert "de-escalation" in s.topic_slugs
+
+
+@pytest.mark.parametrize(
+    "title",
     ["Patrol Rifle Qualification", "Racial Profiling", "Implicit Bias", "Report Writing"],
 )
 def test_clear_titles_stay_confident(engine: Engine, title: str) -> None:
@@ -120,3 +150,6 @@ def test_qualifiers_are_data(taxonomy: Taxonomy) -> None:
     assert "firearms" in plain.suggest(CourseInput("Firearms Examiner Training")).topic_slugs
     with pytest.raises(ValueError):
         Taxonomy.from_dict({**data, "categories": [{**data["categories"][0], "qualifiers": ["~"]}]})
+    with pytest.raises(ValueError):
+        bad = {**data["categories"][0], "qualifiers": ["a ~~ b ~ c"]}
+        Taxonomy.from_dict({**data, "categories": [bad]})
