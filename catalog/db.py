@@ -13,11 +13,13 @@ import os
 import re
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -112,12 +114,64 @@ POSTGRESQL_SESSION_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_
 
 @event.listens_for(Engine, "connect")
 def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
-    if not type(dbapi_connection).__module__.startswith("psycopg"):
+    if not _is_psycopg(dbapi_connection):
         return
     with dbapi_connection.cursor() as cursor:
         for name, value in POSTGRESQL_SESSION_SETTINGS.items():
             cursor.execute(f"SET {name} = {value}")
     dbapi_connection.commit()
+
+
+# Instead of pool_pre_ping (one extra round trip, `;`, on every checkout: a sixth of a public
+# search's), a PostgreSQL connection is pinged at checkout only when it sat idle in the pool for
+# IDLE_PING_SECONDS or more: the case of a database restarted or a connection cut by a firewall
+# while the app was quiet. A busy worker's connections are seconds old at most; pool_recycle
+# (config.py) retires old ones. A failed ping makes the pool replace the connection (it retries
+# the checkout on DisconnectionError), so the request still gets a working one.
+IDLE_PING_SECONDS = 10.0
+_IDLE_SINCE = "catalog_idle_since"
+
+
+def _is_psycopg(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("psycopg")
+
+
+@event.listens_for(Pool, "checkin")
+def _note_idle(dbapi_connection, connection_record) -> None:
+    if connection_record is not None:
+        connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+    since = connection_record.info.get(_IDLE_SINCE)
+    if since is None or not _is_psycopg(dbapi_connection):
+        return
+    if time.monotonic() - since < IDLE_PING_SECONDS:
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True  # the ping must not open a transaction
+        dbapi_connection.execute(";")
+        dbapi_connection.autocommit = autocommit
+    except Exception as error:  # noqa: BLE001 - any failure: hand out another connection
+        raise exc.DisconnectionError(f"connection idle {time.monotonic() - since:.0f} s") from error
+
+
+def autocommit_reads(session) -> bool:
+    """For a request that only reads (public GET pages): run its statements on PostgreSQL
+    without a transaction, as the minimal search endpoint does. psycopg sends BEGIN as a round
+    trip of its own and the pool a ROLLBACK at return: two of a search's five. Each statement
+    still sees committed data only (READ COMMITTED gives every statement its own snapshot
+    anyway). Only when the session has no transaction yet; True when switched. The caller ends
+    it with `session.rollback()` (it releases the connection, whose isolation level the pool
+    resets without a round trip)."""
+    if hasattr(session, "registry"):  # a scoped_session: the request's own Session
+        session = session.registry()
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
 
 
 _TXN_KIND = "catalog_sqlite_txn"  # connection.info key: "deferred", "immediate" or "writing"
