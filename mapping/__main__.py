@@ -54,7 +54,17 @@ def _parser() -> argparse.ArgumentParser:
         default="random",
         help="which rows are decided: stratified at random, or in teach-me order",
     )
-    e.add_argument("--cv", choices=("source",), help="leave-one-source-out cross-validation")
+    e.add_argument(
+        "--cv",
+        choices=("source",),
+        help="cross-validation grouped by source (no source learns from itself)",
+    )
+    e.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="--cv: sources grouped into this many folds (0: one fold per source)",
+    )
     e.add_argument("--taxonomy", dest="taxonomy_sub", help=argparse.SUPPRESS)
     return p
 
@@ -123,7 +133,7 @@ def _evaluate(args: argparse.Namespace, taxonomy: Taxonomy) -> int:
             return _fail("--seeds must be at least 1")
         rows = read_gold(args.file, taxonomy)
         if args.cv:
-            result = cv_source(rows, taxonomy)
+            result = cv_source(rows, taxonomy, args.folds)
         else:
             result = learn(rows, taxonomy, args.learn, args.seeds, args.order)
         print(json.dumps(result) if args.json else _format_comparison(result))

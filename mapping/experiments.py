@@ -1,8 +1,9 @@
 """How much staff decisions help: `evaluate --learn FRACTION` and `evaluate --cv source`.
 
 `learn`: decide a fraction of the gold rows as examples (stratified by `source`, or in teach-me
-order), score the rest with and without those examples, average over seeds. `cv_source`: each
-source's rows are scored by an engine that learned from every other source's rows.
+order), score the rest with and without those examples, average over seeds. `cv_source`: the
+sources are grouped into folds (each source wholly in one), and each fold's rows are scored by an
+engine that learned from the other folds' rows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .results import Suggestion
 from .taxonomy import Taxonomy
 from .teach import teach_order
 
-__all__ = ["learn", "cv_source", "stratified", "compare"]
+__all__ = ["learn", "cv_source", "source_folds", "stratified", "compare"]
 
 _TEACH_ROUNDS = 3  # teach order picks in rounds, refitting on what was decided so far
 
@@ -119,15 +120,30 @@ def learn(
     }
 
 
-def cv_source(rows: Sequence[GoldRow], tax: Taxonomy) -> dict[str, Any]:
-    """Leave-one-source-out: each source is scored by an engine trained on all other sources."""
-    started = time.perf_counter()
+def source_folds(rows: Sequence[GoldRow], folds: int) -> list[list[int]]:
+    """Row indices per fold, every source wholly inside one fold (largest sources first, each
+    into the fold with the fewest rows so far: GroupKFold's balancing); folds <= 0 gives one fold
+    per source (leave-one-source-out)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups[r.source].append(i)
+    if folds <= 0 or folds >= len(groups):
+        return list(groups.values())
+    out: list[list[int]] = [[] for _ in range(folds)]
+    for _source, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        min(out, key=len).extend(members)
+    return [sorted(f) for f in out if f]
+
+
+def cv_source(rows: Sequence[GoldRow], tax: Taxonomy, folds: int = 5) -> dict[str, Any]:
+    """Grouped cross-validation by source: each fold's rows are scored by an engine that learned
+    from the other folds' rows only, so no source learns from itself (`folds` <= 0: one fold per
+    source, i.e. leave-one-source-out; slow with many small sources)."""
+    started = time.perf_counter()
+    parts = source_folds(rows, folds)
     base = Engine(tax).suggest_many([r.course for r in rows])
     learned: list[Suggestion | None] = [None] * len(rows)
-    for members in groups.values():
+    for members in parts:
         inside = set(members)
         engine = Engine(tax, [r.example() for i, r in enumerate(rows) if i not in inside])
         for i, s in zip(
@@ -138,7 +154,8 @@ def cv_source(rows: Sequence[GoldRow], tax: Taxonomy) -> dict[str, Any]:
     lw = score(rows, [s for s in learned if s is not None], tax).figures
     return {
         "cv": "source",
-        "folds": len(groups),
+        "folds": len(parts),
+        "sources": len({r.source for r in rows}),
         "without": w,
         "with": lw,
         "gain": compare(w, lw),

@@ -91,3 +91,21 @@ def test_teach_order_prefers_uncertain_frequent_titles(engine: Engine) -> None:
     assert order[0] in (1, 2, 3)  # uncertain and with neighbours
     assert 0 not in order  # the confident one is not worth a reviewer's time first
     assert uncertainty(engine.suggest(courses[0])) < uncertainty(engine.suggest(courses[4]))
+
+
+def test_source_folds_keep_each_source_in_one_fold() -> None:
+    from mapping import CourseInput
+    from mapping.evaluate import GoldRow
+    from mapping.experiments import source_folds
+
+    sizes = {"a": 6, "b": 3, "c": 2, "d": 2, "e": 1}
+    rows = [
+        GoldRow(n, CourseInput(f"{src} {k}"), "technical-studies", frozenset(), None, src)
+        for n, (src, k) in enumerate(((s, k) for s, m in sizes.items() for k in range(m)), 2)
+    ]
+    folds = source_folds(rows, 3)
+    assert len(folds) == 3 and sorted(i for f in folds for i in f) == list(range(len(rows)))
+    for src in sizes:
+        assert sum(any(rows[i].source == src for i in f) for f in folds) == 1
+    assert sorted(len(f) for f in folds) == [4, 4, 6]  # balanced: largest sources first
+    assert len(source_folds(rows, 0)) == len(sizes)  # 0: leave-one-source-out
