@@ -43,6 +43,7 @@ def _covers(text: str, keyword: str) -> bool:
 
 
 _WORD_CUTOFF = 80
+_BLOCK = 5000  # courses scored together after the rule pass (learned views, similar courses)
 
 
 class Engine:
@@ -128,15 +129,21 @@ class Engine:
 
     def _suggest(self, courses: Sequence[CourseInput], *, learned: bool = True) -> list[Suggestion]:
         distinct, evidence_list, keys = self.rule_pass(courses)
-        views: list[Learned | None] = [None] * len(distinct)
-        if learned and self.learner is not None:
-            views = list(self.learner.predict(self, keys, evidence_list))
-        if self._similar is not None:
-            self._example_evidence(evidence_list, keys)
-        done = {
-            course: build_suggestion(self.taxonomy, course, ev, view)
-            for course, ev, view in zip(distinct, evidence_list, views, strict=True)
-        }
+        done: dict[CourseInput, Suggestion] = {}
+        # in blocks: the learned views and the raw evidence of one block live at a time (at 100k
+        # titles the views of all of them took ~100 MB next to the suggestions)
+        for lo in range(0, len(distinct), _BLOCK):
+            part = slice(lo, lo + _BLOCK)
+            evs, ks = evidence_list[part], keys[part]
+            views: Sequence[Learned | None] = [None] * len(evs)
+            if learned and self.learner is not None:
+                views = self.learner.predict(self, ks, evs)  # reads the rules' evidence only
+            if self._similar is not None:
+                self._example_evidence(evs, ks)
+            for course, ev, view in zip(distinct[part], evs, views, strict=True):
+                done[course] = build_suggestion(self.taxonomy, course, ev, view)
+            evidence_list[part] = [{}] * len(evs)  # built: the suggestions hold what they need
+            del views, evs
         return [done[c] for c in courses]
 
     def rules_only(self, courses: Sequence[CourseInput]) -> list[Suggestion]:

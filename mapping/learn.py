@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -85,6 +86,13 @@ class _Models:
                 model = LogisticRegression(C=c, max_iter=2000)
                 model.fit(x, y)
                 self.topic_models[slug] = model
+        # every topic model as one matrix (classes_ are [False, True]: coef_ points to True)
+        self.topic_slugs = list(self.topic_models)
+        self.topic_weights = np.zeros((x.shape[1], len(self.topic_slugs)))
+        self.topic_bias = np.zeros(len(self.topic_slugs))
+        for k, model in enumerate(self.topic_models.values()):
+            self.topic_weights[:, k] = model.coef_[0]
+            self.topic_bias[k] = model.intercept_[0]
         present = (text > 0).astype(np.float64).tocsc()
         self.df: dict[str, np.ndarray] = {}  # label -> how many decided courses have each n-gram
         for label in {a for a in areas if a} | set(self.topic_models):
@@ -100,16 +108,17 @@ class _Models:
         n = x.shape[0]
         areas: list[dict[str, float]] = [{} for _ in range(n)]
         if self.area_model is not None:
-            probs = self.area_model.predict_proba(x)
             classes = list(self.area_model.classes_)
-            for i in range(n):
-                areas[i] = {c: float(p) for c, p in zip(classes, probs[i], strict=True)}
-        topics: list[dict[str, float]] = [{} for _ in range(n)]
-        for slug, model in self.topic_models.items():
-            col = list(model.classes_).index(True)
-            p = model.predict_proba(x)[:, col]
-            for i in range(n):
-                topics[i][slug] = float(p[i])
+            areas = [
+                dict(zip(classes, row, strict=True))
+                for row in self.area_model.predict_proba(x).tolist()
+            ]
+        if not self.topic_models:
+            return areas, [{} for _ in range(n)]
+        # every topic model at once: one sparse product, then the logistic function, as
+        # LogisticRegression.predict_proba computes it per binary model (the same numbers)
+        p = expit(np.asarray(x @ self.topic_weights) + self.topic_bias)
+        topics = [dict(zip(self.topic_slugs, row, strict=True)) for row in p.tolist()]
         return areas, topics
 
 
@@ -155,6 +164,8 @@ class Learner:
         self.decides_areas = decides_areas  # out of fold it beat the rules where they were unsure
         self.decides_topics = decides_topics
         self._vocab = models.vectorizer.get_feature_names_out()
+        self._coefs: dict[str, np.ndarray] = {}
+        self._texts: dict[tuple[str, int], str] = {}
 
     # -- features ---------------------------------------------------------------------------
 
@@ -162,12 +173,16 @@ class Learner:
     def rule_matrix(engine: Engine, evidence: Sequence[dict[str, list[Evidence]]]) -> np.ndarray:
         """Per course: each category's rule score (0-1) and whether a strong title hit backs it."""
         cats = engine.taxonomy.categories
+        column = {cat.slug: 2 * c for c, cat in enumerate(cats)}
         out = np.zeros((len(evidence), 2 * len(cats)))
-        for r, ev in enumerate(evidence):
-            for c, cat in enumerate(cats):
-                items = _blocked(ev.get(cat.slug, []))
-                out[r, 2 * c] = combine(items) / 100
-                out[r, 2 * c + 1] = float(
+        for r, ev in enumerate(evidence):  # only the categories with evidence: the rest stay 0
+            for slug, raw in ev.items():
+                c = column.get(slug)
+                if c is None or not raw:
+                    continue
+                items = _blocked(raw)
+                out[r, c] = combine(items) / 100
+                out[r, c + 1] = float(
                     any(i.get("strong") and i.get("field") == "title" for i in items)
                 )
         return out
@@ -263,48 +278,88 @@ class Learner:
         docs = [_grams(k) for k in keys]
         x = self.models.matrix(docs, self.rule_matrix(engine, evidence))
         areas, topics = self.models.probabilities(x)
-        out = []
-        for r in range(len(docs)):
-            why = self._why(x, r, areas[r], topics[r])
-            out.append(
-                Learned(
-                    areas[r],
-                    topics[r],
-                    why,
-                    self.area_threshold,
-                    self.topic_threshold,
-                    self.decides_areas,
-                    self.decides_topics,
-                )
-            )
-        return out
+        why = self._why(x, areas, topics)
+        args = (
+            self.area_threshold,
+            self.topic_threshold,
+            self.decides_areas,
+            self.decides_topics,
+        )
+        return [Learned(a, t, w, *args) for a, t, w in zip(areas, topics, why, strict=True)]
 
     def _why(
-        self, x: sparse.csr_matrix, r: int, areas: dict[str, float], topics: dict[str, float]
-    ) -> dict[str, str]:
+        self, x: sparse.csr_matrix, areas: list[dict[str, float]], topics: list[dict[str, float]]
+    ) -> list[dict[str, str]]:
+        """Per course, for its top area and its likely topics (p >= 0.5): the n-gram of its title
+        that pushes the model towards the label most (coefficient x tf-idf, first on a tie)."""
         m = self.models
-        start, end = x.indptr[r], x.indptr[r + 1]
-        cols = [j for j in x.indices[start:end] if j < m.n_text]
-        vals = {j: v for j, v in zip(x.indices[start:end], x.data[start:end], strict=True)}
-        out: dict[str, str] = {}
-        wanted: list[tuple[str, Any, int]] = []
-        if areas and m.area_model is not None:
-            top = max(areas, key=areas.get)  # type: ignore[arg-type]
-            wanted.append((top, m.area_model, list(m.area_model.classes_).index(top)))
-        for slug, p in topics.items():
-            if p >= 0.5:
-                model = m.topic_models[slug]
-                wanted.append((slug, model, list(model.classes_).index(True)))
-        for slug, model, k in wanted:
-            coef = model.coef_[k] if model.coef_.shape[0] > 1 else model.coef_[0] * (1 if k else -1)
-            best = max(cols, key=lambda j: coef[j] * vals[j], default=None)
-            name = self.taxonomy.get(slug).name
-            if best is not None and coef[best] > 0 and slug in m.df:
-                count = int(m.df[slug][best])
-                out[slug] = (
-                    f"'{self._vocab[best]}' appears in {count} decided {name} course"
+        out: list[dict[str, str]] = [{} for _ in areas]
+        wanted: dict[str, list[int]] = {}  # label -> rows that explain it
+        if m.area_model is not None:
+            for r, probs in enumerate(areas):
+                if probs:
+                    wanted.setdefault(max(probs, key=probs.get), []).append(r)  # type: ignore[arg-type]
+        for r, probs in enumerate(topics):
+            for slug, p in probs.items():
+                if p >= 0.5:
+                    wanted.setdefault(slug, []).append(r)
+        text = x[:, : m.n_text].tocsr()  # the n-gram columns, in the order each row stores them
+        for slug, rows in wanted.items():
+            best = self._best_ngram(text, self._coef(slug), rows)
+            for r, j in zip(rows, best, strict=True):
+                out[r][slug] = self._text(slug, j)
+        return out
+
+    def _coef(self, slug: str) -> np.ndarray:
+        """The n-gram coefficients pushing towards the label (an area or a topic)."""
+        found = self._coefs.get(slug)
+        if found is None:
+            m = self.models
+            if slug in m.topic_models:
+                found = m.topic_models[slug].coef_[0]
+            else:
+                assert m.area_model is not None
+                k = list(m.area_model.classes_).index(slug)
+                coef = m.area_model.coef_
+                found = coef[k] if coef.shape[0] > 1 else coef[0] * (1 if k else -1)
+            found = found[: m.n_text]
+            self._coefs[slug] = found
+        return found
+
+    @staticmethod
+    def _best_ngram(text: sparse.csr_matrix, coef: np.ndarray, rows: list[int]) -> list[int]:
+        """Per row, the column of its largest positive coefficient x value (first on a tie), -1
+        when none is positive."""
+        sub = text[rows]
+        lengths = np.diff(sub.indptr)
+        best = np.full(len(rows), -1)
+        if not sub.nnz:
+            return best.tolist()
+        push = sub.data * coef[sub.indices]
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        nonempty = lengths > 0
+        top = np.full(len(rows), -np.inf)
+        top[nonempty] = np.maximum.reduceat(push, sub.indptr[:-1][nonempty])
+        at = np.flatnonzero(push == top[owner])  # positions of each row's maximum, in order
+        first_owner, first = np.unique(owner[at], return_index=True)
+        cols = sub.indices[at[first]]
+        ok = coef[cols] > 0
+        best[first_owner[ok]] = cols[ok]
+        return best.tolist()
+
+    def _text(self, slug: str, col: int) -> str:
+        key = (slug, col)
+        found = self._texts.get(key)  # one string per (label, n-gram): shared by the courses
+        if found is None:
+            m = self.models
+            if col >= 0 and slug in m.df:
+                name = self.taxonomy.get(slug).name
+                count = int(m.df[slug][col])
+                found = (
+                    f"'{self._vocab[col]}' appears in {count} decided {name} course"
                     f"{'s' if count != 1 else ''} (learned from {self.n} staff decisions)"
                 )
             else:
-                out[slug] = f"learned from {self.n} staff decisions"
-        return out
+                found = f"learned from {self.n} staff decisions"
+            self._texts[key] = found
+        return found
