@@ -245,9 +245,42 @@ def users(app, make_provider, make_user):
     }
 
 
+FIXTURE_NOTE = "Approved by a test fixture."
+
+
+def publish(course, areas, topics=(), *, approved_until, control_number: str = ""):
+    """Approve a flushed, pending `course` through the decision service (a staff override by the
+    system): its decided rows, approval period, control number and audit entry, as in the app.
+
+    An approval that has already ended is decided as of its last day (the service refuses a
+    period ending before the day of the decision)."""
+    import datetime as dt
+
+    from catalog.services.reviewing.decisions import decide
+
+    today = min(dt.date.today(), approved_until)
+    return decide(
+        db.session,
+        course,
+        "override",
+        course.version,
+        None,
+        areas=areas,
+        topics=list(topics),
+        note=FIXTURE_NOTE,
+        approved_until=approved_until,
+        control_number=control_number,
+        today=today,
+    )
+
+
 @pytest.fixture
 def make_course(app, taxonomy):
-    """A course with decided categories, published (approved until 30 days ahead) by default."""
+    """A course with decided categories, published (approved until 30 days ahead) by default.
+
+    Approved courses are decided through the decision service (`publish`), so each carries its
+    audit entry; other statuses are stored as given. `approved_until=None` on an approved course
+    is a row no decision produces (an undated approval): it is decided, then its date cleared."""
     import datetime as dt
     from decimal import Decimal
 
@@ -290,19 +323,29 @@ def make_course(app, taxonomy):
             description=description,
             objectives=objectives,
             url=url,
-            status=status,
+            status="pending" if status == "approved" else status,
         )
         if approved_until == "default":
             approved_until = dt.date.today() + dt.timedelta(days=30)
-        if status == "approved" or areas is not None:
-            set_course_categories(
-                course, "decided", areas or {"skill-development": hours}, list(topics), categories
-            )
-        course.approved_until = approved_until
-        course.approved_at = approved_at or utcnow()
+        if status != "approved":  # stored as given, as before the service existed
+            if areas is not None:
+                set_course_categories(course, "decided", areas, list(topics), categories)
+            course.approved_until = approved_until
+            course.approved_at = approved_at or utcnow()
+        areas = {k: Decimal(str(v)) for k, v in (areas or {"skill-development": hours}).items()}
         db.session.add(course)
         db.session.flush()
-        course.control_number = f"MO-T-{course.id:05d}"
+        control_number = f"MO-T-{course.id:05d}"
+        if status == "approved":
+            undated = approved_until is None
+            until = dt.date.today() if undated else approved_until
+            publish(course, areas, topics, approved_until=until, control_number=control_number)
+            if undated:
+                course.approved_until = None
+            if approved_at is not None:
+                course.approved_at = approved_at  # the decision's time, for tests of the order
+        else:
+            course.control_number = control_number
         db.session.commit()
         return course
 

@@ -294,12 +294,12 @@ def seed_texas():
 
 
 def make_texas_course(texas, title, hours, topics=(), control="", provider="tx-academy"):
+    """A Texas course approved through the decision service (with its audit entry)."""
     from decimal import Decimal
 
     from catalog.models import Course, Provider
-    from catalog.models.types import utcnow
-    from catalog.services.courses import normalise_title, set_course_categories
-    from catalog.services.suggesting import categories_by_slug
+    from catalog.services.courses import normalise_title
+    from catalog.services.reviewing.decisions import decide
 
     found = db.session.scalar(sa.select(Provider).where(Provider.slug == provider))
     if found is None:
@@ -312,19 +312,20 @@ def make_texas_course(texas, title, hours, topics=(), control="", provider="tx-a
         normalised_title=normalise_title(title),
         hours=Decimal(hours),
         delivery="in-person",
-        status="approved",
-        approved_until=dt.date.today() + dt.timedelta(days=60),
-        approved_at=utcnow(),
-        control_number=control,
-    )
-    set_course_categories(
-        course,
-        "decided",
-        {"continuing-education": Decimal(hours)},
-        list(topics),
-        categories_by_slug(db.session, texas),
     )
     db.session.add(course)
+    db.session.flush()
+    decide(
+        db.session,
+        course,
+        "override",
+        course.version,
+        None,
+        areas={"continuing-education": Decimal(hours)},
+        topics=list(topics),
+        approved_until=dt.date.today() + dt.timedelta(days=60),
+        control_number=control,
+    )
     db.session.commit()
     return course
 

@@ -95,14 +95,10 @@ def test_provider_and_category_renames_show_at_once(client, make_course, taxonom
 
 
 def texas_course(title: str, provider) -> Course:
-    texas = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "TX"))
-    category = db.session.scalar(
-        select(Category).where(
-            Category.jurisdiction_id == texas.id, Category.slug == "continuing-education"
-        )
-    )
-    from catalog.services.courses import normalise_title, set_course_categories
+    """A Texas course approved through the decision service (with its audit entry)."""
+    from catalog.services.courses import normalise_title
 
+    texas = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "TX"))
     course = Course(
         provider=provider,
         jurisdiction=texas,
@@ -110,13 +106,19 @@ def texas_course(title: str, provider) -> Course:
         normalised_title=normalise_title(title) + " tx",
         hours=Decimal("1"),
         delivery="online",
-        status="approved",
-        approved_until=dt.date.today() + dt.timedelta(days=30),
-    )
-    set_course_categories(
-        course, "decided", {category.slug: Decimal("1")}, [], {category.slug: category}
     )
     db.session.add(course)
+    db.session.flush()
+    decide(
+        db.session,
+        course,
+        "override",
+        course.version,
+        None,
+        areas={"continuing-education": Decimal("1")},
+        topics=[],
+        approved_until=dt.date.today() + dt.timedelta(days=30),
+    )
     db.session.commit()
     return course
 
