@@ -17,8 +17,8 @@ slices of seconds/slices each, alternating), so that load from anything else on 
 on both alike; their figures are over all their slices together.
 Every gunicorn target runs from the same scratch directory with the same flags (the repository's
 production gunicorn.conf.py, with its access log, is deliberately not picked up by any of them).
-PostgreSQL gets ANALYZE after the bulk load: a live database has statistics (autovacuum), and
-planning 100,000 fresh rows without any is not what production would see.
+PostgreSQL gets its rows as after an import and its approvals, with no ANALYZE by hand: the
+statistics are whatever the app itself keeps (catalog/db.py analyzes after a bulk write).
 """
 
 from __future__ import annotations
@@ -196,12 +196,24 @@ def flask(url: str, *args: str) -> None:
 
 
 def load(url: str, n: int) -> None:
-    """Schema up to before the search migration, bulk rows, then the search migration (which
-    indexes every existing row in one statement), so loading is not N trigger calls."""
+    """SQLite: schema up to before the search migration, bulk rows, then the search migration
+    (which indexes every existing row in one statement), so loading is not N trigger calls.
+
+    PostgreSQL: the whole schema first, then the rows in one transaction through the app's
+    engine hooks (catalog.db), as an import and its approvals bring them: the triggers fill the
+    search tables, and the app's own ANALYZE after a bulk write is the only one (no ANALYZE by
+    hand, and this server may run without autovacuum)."""
     import sqlalchemy as sa
 
-    flask(url, "db", "upgrade", "issue7_search", "-d", str(ROOT / "catalog/migrations"))
-    flask(url, "db", "downgrade", "-d", str(ROOT / "catalog/migrations"))
+    postgresql = url.startswith("postgresql")
+    if postgresql:
+        import catalog.db  # noqa: F401 - the app's engine hooks (statistics after bulk writes)
+
+        flask(url, "db", "upgrade", "-d", str(ROOT / "catalog/migrations"))
+        url = url.replace("postgresql://", "postgresql+psycopg://")
+    else:
+        flask(url, "db", "upgrade", "issue7_search", "-d", str(ROOT / "catalog/migrations"))
+        flask(url, "db", "downgrade", "-d", str(ROOT / "catalog/migrations"))
     flask(url, "seed", "--no-demo")
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -222,6 +234,7 @@ def load(url: str, n: int) -> None:
                 ),
                 {"i": p, "s": f"provider-{p}", "n": f"Training Provider {p}"},
             )
+        status, source = ("pending", "suggested") if postgresql else ("approved", "decided")
         courses, categories = [], []
         rng = random.Random(3)
         for i, title, desc, hours, delivery, (area, topic) in generate(n):
@@ -246,25 +259,26 @@ def load(url: str, n: int) -> None:
                 "description, objectives, hours, delivery, url, status, version, content_hash, "
                 "suggestion, suggestion_score, suggestion_confident, control_number, approved_at, "
                 "approved_until, decision_note, created_at, updated_at) VALUES (:i, :p, :j, :t, :nt, "
-                ":d, '', :h, :dl, '', 'approved', 1, '', '{}', 0, false, 'MO-B', CURRENT_TIMESTAMP, "
+                ":d, '', :h, :dl, '', :st, 1, '', '{}', 0, false, 'MO-B', CURRENT_TIMESTAMP, "
                 "'2099-12-31', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
             ),
-            courses,
+            [{**row, "st": status} for row in courses],
         )
         conn.execute(
             sa.text(
                 "INSERT INTO course_categories (course_id, category_id, source, hours, confident, "
-                "evidence) VALUES (:c, :k, 'decided', :h, false, '[]')"
+                "evidence) VALUES (:c, :k, :src, :h, false, '[]')"
             ),
-            categories,
+            [{**row, "src": source} for row in categories],
         )
+        if postgresql:
+            # The approvals, after the import's pending courses and suggestions (which the
+            # triggers skip): the search tables fill per row, as they would in the app.
+            conn.execute(sa.text("UPDATE courses SET status = 'approved'"))
+            conn.execute(sa.text("UPDATE course_categories SET source = 'decided'"))
     engine.dispose()
-    flask(url, "db", "upgrade", "-d", str(ROOT / "catalog/migrations"))
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE"))
-        engine.dispose()
+    if not postgresql:
+        flask(url, "db", "upgrade", "-d", str(ROOT / "catalog/migrations"))
 
 
 BASELINE = """

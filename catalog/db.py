@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import os
 import re
 import sqlite3
@@ -28,6 +29,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -172,6 +175,76 @@ def autocommit_reads(session) -> bool:
         return False
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return True
+
+
+# Fresh statistics after bulk writes (PostgreSQL). An import or a bulk approval writes thousands
+# of rows in one transaction; until ANALYZE the planner plans with the old row counts (or none:
+# this server runs without autovacuum, and autovacuum waits up to a minute anyway). So a
+# transaction that wrote ANALYZE_MIN_ROWS rows or more to a table, and at least ANALYZE_FRACTION
+# of its rows (autovacuum's own rule, 10 %), analyzes it just before it commits: the statistics
+# become visible with the rows. The tables that triggers fill from a table's rows (search index,
+# published rows) are analyzed with it.
+ANALYZE_MIN_ROWS = 500
+ANALYZE_FRACTION = 0.1
+ANALYZED_WITH = {
+    "courses": ("courses", "search_courses", "search_published"),
+    "course_categories": ("course_categories", "search_courses", "search_published"),
+}
+_WRITTEN = "catalog_rows_written"
+_WRITE_TARGET = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _count_rows_written(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    target = _WRITE_TARGET.match(statement)
+    if target is None or target.group(1).lower() not in ANALYZED_WITH:
+        return
+    rows = cursor.rowcount
+    if rows and rows > 0:
+        written = conn.info.setdefault(_WRITTEN, {})
+        table = target.group(1).lower()
+        written[table] = written.get(table, 0) + rows
+
+
+@event.listens_for(Engine, "commit")
+def _analyze_bulk_writes(conn) -> None:
+    written = conn.info.pop(_WRITTEN, None)
+    if not written or max(written.values()) < ANALYZE_MIN_ROWS:
+        return
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s) "
+            "AND relnamespace = current_schema()::regnamespace",
+            [sorted({t for table in written for t in ANALYZED_WITH[table]})],
+        )
+        sizes = dict(cursor.fetchall())  # reltuples is -1 for a table never analyzed
+        tables: set[str] = set()
+        for table, rows in written.items():
+            if rows >= ANALYZE_MIN_ROWS and rows >= ANALYZE_FRACTION * sizes.get(table, 0):
+                tables.update(t for t in ANALYZED_WITH[table] if t in sizes)
+        if not tables:
+            return
+        # In a savepoint, waiting 2 s at most for a concurrent ANALYZE or VACUUM of the same
+        # table: statistics are worth a moment, never the writes that commit next.
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        lock_timeout = cursor.fetchone()[0]
+        cursor.execute("SAVEPOINT catalog_analyze")
+        try:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            cursor.execute("ANALYZE " + ", ".join(sorted(tables)))
+            cursor.execute("RELEASE SAVEPOINT catalog_analyze")
+            # the commit's own lock waits (the deferred publish-version bump) as before
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+        except Exception:  # noqa: BLE001 - the statistics wait for the next bulk write
+            log.warning("ANALYZE %s after a bulk write failed", sorted(tables), exc_info=True)
+            cursor.execute("ROLLBACK TO SAVEPOINT catalog_analyze")
+
+
+@event.listens_for(Engine, "rollback")
+def _forget_rows_written(conn) -> None:
+    conn.info.pop(_WRITTEN, None)
 
 
 _TXN_KIND = "catalog_sqlite_txn"  # connection.info key: "deferred", "immediate" or "writing"

@@ -81,3 +81,60 @@ def test_a_connection_cut_while_idle_is_replaced_at_checkout(
     response = client.get("/courses.json?q=escalation")
     assert response.status_code == 200
     assert response.get_json()["total"] == 1
+
+
+# -- statistics after bulk writes --------------------------------------------------------------
+
+
+def _insert_courses(provider_id: int, jurisdiction_id: int, first: int, n: int) -> None:
+    db.session.execute(
+        sa.text(
+            "INSERT INTO courses (provider_id, jurisdiction_id, title, normalised_title, "
+            "description, objectives, hours, delivery, url, status, version, content_hash, "
+            "suggestion, suggestion_score, suggestion_confident, control_number, decision_note, "
+            "created_at, updated_at) VALUES (:p, :j, :t, :t, 'Scenario work.', '', 1, "
+            "'online', '', 'pending', 1, '', '{}', 0, false, '', '', now(), now())"
+        ),
+        [
+            {"p": provider_id, "j": jurisdiction_id, "t": f"crisis intervention {i}"}
+            for i in range(first, first + n)
+        ],
+    )
+
+
+def _row_estimates() -> dict[str, float]:
+    return dict(
+        db.session.execute(
+            sa.text(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                "('courses', 'search_courses', 'search_published')"
+            )
+        ).all()
+    )
+
+
+def test_a_bulk_write_commits_with_fresh_statistics(app, taxonomy, make_provider):
+    """An import's worth of courses, then their approval in one statement: the planner's row
+    counts follow at each commit (no ANALYZE by hand, autovacuum off or not yet awake); a
+    handful of rows changes nothing."""
+    provider = make_provider()
+    provider_id, jurisdiction_id = provider.id, taxonomy.id
+    db.session.execute(sa.text("ANALYZE courses, search_courses, search_published"))
+    db.session.commit()
+    _insert_courses(provider_id, jurisdiction_id, 0, 10)
+    db.session.commit()
+    assert _row_estimates()["courses"] == 0  # under the threshold: not analyzed again
+    _insert_courses(provider_id, jurisdiction_id, 10, 600)
+    db.session.commit()
+    assert _row_estimates()["courses"] == 610
+    assert _row_estimates()["search_published"] == 0
+    db.session.execute(
+        sa.text(
+            "UPDATE courses SET status = 'approved', approved_at = now(), "
+            "approved_until = current_date + 30"
+        )
+    )
+    db.session.commit()
+    estimates = _row_estimates()
+    assert estimates["search_published"] == 610
+    assert estimates["search_courses"] == 610

@@ -117,7 +117,11 @@ def page_rows(
     if not ids:
         return []
     dialect = session.get_bind().dialect.name
-    join = f"{_join(dialect)} courses c ON c.id = page.course_id"
+    join = (
+        fulltext.Match.detail_join
+        if dialect == "postgresql"
+        else f"{_join(dialect)} courses c ON c.id = page.course_id"
+    )
     extra, where, params = "", "TRUE", {}
     if match is not None and marked:
         join, where, params = match.detail_join, match.detail_where, dict(match.params)
