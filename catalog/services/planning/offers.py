@@ -1,7 +1,8 @@
 """The approved, currently valid courses a plan may use, and matching records against them.
 
-`load_offers` reads every published course of the jurisdiction (the one rule of publication:
-approved, approved_until today or later) with its decided areas and topics in two queries.
+`load_offers` reads every published course of the jurisdiction (the one rule of publication,
+services/publishing/rule.py: approved, approved_until today or later) with its decided areas and
+topics in two queries.
 `match_records` finds each training record's course: by approved course id, by control number
 or provider code, else by title with rapidfuzz over normalised titles (the app's title
 normalisation), within the record's provider first and then across providers; records that
@@ -24,6 +25,7 @@ from sqlalchemy import case, func, select
 from catalog.models import Category, Course, CourseCategory, Jurisdiction, Provider
 from catalog.services.courses import normalise_title
 from catalog.services.planning.rules import RuleSet, cents
+from catalog.services.publishing.rule import published_clause
 from catalog.services.suggesting import get_engine, suggested_labels
 from mapping import CourseInput
 
@@ -128,12 +130,7 @@ def load_offers(session, jurisdiction: Jurisdiction, today: dt.date) -> Offers:
 
 
 def _load_offers(session, jurisdiction: Jurisdiction, today: dt.date) -> Offers:
-    published = (
-        Course.jurisdiction_id == jurisdiction.id,
-        Course.status == "approved",
-        Course.approved_until.is_not(None),
-        Course.approved_until >= today,
-    )
+    published = (Course.jurisdiction_id == jurisdiction.id, *published_clause(Course, today))
     offers = Offers()
     rows = session.execute(
         select(
@@ -372,9 +369,7 @@ def provider_choices(session, jurisdiction: Jurisdiction, today: dt.date) -> lis
         .join(Course, Course.provider_id == Provider.id)
         .where(
             Course.jurisdiction_id == jurisdiction.id,
-            Course.status == "approved",
-            Course.approved_until.is_not(None),
-            Course.approved_until >= today,
+            *published_clause(Course, today),
         )
         .distinct()
         .order_by(Provider.name)

@@ -20,6 +20,7 @@ import numpy as np
 
 from catalog.models import DELIVERY_MODES
 from catalog.models.types import format_hours
+from catalog.services.publishing.rule import still_current
 from catalog.services.publishing.snapshot import Slice
 
 FACETS = ("area", "topic", "hours", "delivery", "provider")
@@ -83,7 +84,7 @@ def select(
 
     hours_c, delivery_c, provider_c = col(s.hours), col(s.delivery), col(s.provider)
     cats_c = s.cats if rows_all else s.cats[rows]
-    base = col(s.until) >= today_ordinal
+    base = still_current(col(s.until), today_ordinal)
     if query.max_hours is not None:
         fits = np.array([h <= query.max_hours for h in s.hours_values] or [False])
         base &= fits[hours_c]
@@ -225,7 +226,7 @@ def build(
 
 def requirement_counts(s: Slice, today_ordinal: int) -> dict[int, list[tuple[str, bool, int]]]:
     """Per category: (delivery, is one hour, number of published courses), for the finder."""
-    live = s.until >= today_ordinal
+    live = still_current(s.until, today_ordinal)
     one_hour = np.array([h == 1 for h in s.hours_values] or [False])[s.hours] if s.size else live
     out: dict[int, list[tuple[str, bool, int]]] = {}
     for j, cid in enumerate(s.cat_ids):

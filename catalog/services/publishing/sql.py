@@ -18,12 +18,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from catalog.services.publishing import rule
 from catalog.services.publishing import search as fulltext
 
 
 def published_sql() -> tuple[str, ...]:
-    """The one rule of publication, as SQL over `courses c` (needs the :today parameter)."""
-    return ("c.status = 'approved'", "c.approved_until IS NOT NULL", "c.approved_until >= :today")
+    """The one rule of publication (rule.py), as SQL over `courses c` (needs :today)."""
+    return rule.published_sql("c")
 
 
 def today_param(dialect: str, today: dt.date):
