@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
@@ -38,6 +38,10 @@ class SessionInterface(SecureCookieSessionInterface):
         # read nor renewed there (no Set-Cookie, no Vary: Cookie), whoever calls it.
         if request.path == "/reconcile" or request.path.startswith("/reconcile/"):
             return self.make_null_session(app)
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            # No cookie: a new empty session, as the parent gives, without building the signing
+            # serializer first (most public requests carry no cookie at all).
+            return self.session_class()
         return super().open_session(app, request)
 
 
@@ -123,6 +127,13 @@ def register_security(app: Flask) -> None:
 def _personal(req) -> bool:
     if req.path.startswith("/api/") or g.get("api_user") is not None:
         return True
+    if g.get("_login_user") is None and session.get("_user_id") is None:
+        # Nobody signed in through this session, and no remember-me cookie to sign in from: an
+        # anonymous request (most public pages), answered without loading a user.
+        from flask_login.config import COOKIE_NAME
+
+        if current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in req.cookies:
+            return False
     from flask_login import current_user
 
     try:

@@ -88,6 +88,18 @@ def page_url(course_id: int) -> str:
     return url_for("public.course", course_id=course_id, _external=True)
 
 
+_ID_MARK = 987654321987  # a course id no route spells otherwise, cut out of one built URL
+
+
+def course_links(external: bool = True):
+    """`page_url` for many courses: the URL of a course page as url_for builds it, with the route
+    built once (a search page links each of its courses, an export every matching one)."""
+    head, _, tail = url_for("public.course", course_id=_ID_MARK, _external=external).partition(
+        str(_ID_MARK)
+    )
+    return lambda course_id: f"{head}{int(course_id)}{tail}"
+
+
 def _link(endpoint: str):
     """Links to `endpoint` with query arguments, as url_for builds them, but with the route built
     once: a search page has a toggle link per facet value, and url_for each time was a noticeable
@@ -155,7 +167,7 @@ def courses_json():
     if streams_all():
         rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
         return Response(
-            stream_with_context(exports.json_stream(rows, page_url, keys)),
+            stream_with_context(exports.json_stream(rows, course_links(), keys)),
             mimetype="application/json",
             headers={"Cache-Control": "no-store"},
         )
@@ -167,7 +179,7 @@ def courses_json():
         link=_link("public.courses_json"),
         marked=False,  # the JSON has no highlighted fields
     )
-    next_url = None
+    links, next_url = course_links(), None
     if result.has_next:
         picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
         next_url = url_for(
@@ -183,7 +195,7 @@ def courses_json():
             "per_page": query.per_page,
             "pages": result.pages,
             "next": next_url,
-            "courses": [exports.course_json(c, page_url(c["id"]), keys) for c in result.courses],
+            "courses": [exports.course_json(c, links(c["id"]), keys) for c in result.courses],
             "facets": {
                 name: [
                     {
@@ -210,7 +222,7 @@ def courses_csv():
     query = course_query()
     columns = chosen(exports.CSV_HEADER)
     rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
-    body = stream_with_context(exports.csv_lines(rows, page_url, columns))
+    body = stream_with_context(exports.csv_lines(rows, course_links(), columns))
     return Response(
         body,
         mimetype="text/csv",
@@ -224,7 +236,7 @@ def courses_xlsx():
     query = course_query()
     columns = chosen(exports.CSV_HEADER)
     rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
-    data = exports.xlsx_bytes(rows, page_url, columns)
+    data = exports.xlsx_bytes(rows, course_links(), columns)
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -248,7 +260,7 @@ def courses_atom():
         query=query,
         self_url=url_for("public.courses_atom", **query.to_args(page=1), _external=True),
         html_url=url_for("public.courses", **query.to_args(page=1), _external=True),
-        page_url=page_url,
+        page_url=course_links(),
     )
     # XML 1.0 has no place for control characters, whatever older rows hold
     return Response(clean_text(body), mimetype="application/atom+xml")

@@ -8,7 +8,7 @@ unusable paging is a BadQuery (answered with 400), per_page above 100 is clamped
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import text
@@ -186,38 +186,43 @@ class CourseQuery:
 
     def to_args(self, **changes) -> dict[str, list[str] | str]:
         """URL arguments of this state (defaults left out), with `changes` applied."""
-        state = replace(self, **changes) if changes else self
+        get = changes.get
         args: dict[str, list[str] | str] = {}
-        if state.q:
-            args["q"] = state.q
-        for name, vals in (
-            ("area", state.areas),
-            ("topic", state.topics),
-            ("hours", [format_hours(h) for h in state.hours]),
-            ("delivery", state.deliveries),
-            ("provider", state.providers),
-        ):
+        q = get("q", self.q)
+        if q:
+            args["q"] = q
+        for name, attr in _LIST_ARGS:
+            vals = get(attr, getattr(self, attr))
             if vals:
-                args[name] = list(vals)
-        if state.max_hours is not None:
-            args["max_hours"] = format_hours(state.max_hours)
-        if state.sort:
-            args["sort"] = state.sort
-        if state.per_page != DEFAULT_PER_PAGE:
-            args["per_page"] = str(state.per_page)
-        if state.page != 1:
-            args["page"] = str(state.page)
+                args[name] = [format_hours(h) for h in vals] if name == "hours" else list(vals)
+        max_hours = get("max_hours", self.max_hours)
+        if max_hours is not None:
+            args["max_hours"] = format_hours(max_hours)
+        sort = get("sort", self.sort)
+        if sort:
+            args["sort"] = sort
+        per_page = get("per_page", self.per_page)
+        if per_page != DEFAULT_PER_PAGE:
+            args["per_page"] = str(per_page)
+        page = get("page", self.page)
+        if page != 1:
+            args["page"] = str(page)
         return args
 
     def toggled(self, facet: str, value) -> dict:
         """Arguments with one facet value added or removed (back to page 1)."""
-        attr = {
-            "area": "areas",
-            "topic": "topics",
-            "hours": "hours",
-            "delivery": "deliveries",
-            "provider": "providers",
-        }[facet]
+        attr = _FACET_ATTRS[facet]
         current = getattr(self, attr)
         new = tuple(v for v in current if v != value) if value in current else (*current, value)
         return self.to_args(**{attr: new, "page": 1})
+
+
+# URL argument -> CourseQuery field, in the order the arguments appear in links
+_LIST_ARGS = (
+    ("area", "areas"),
+    ("topic", "topics"),
+    ("hours", "hours"),
+    ("delivery", "deliveries"),
+    ("provider", "providers"),
+)
+_FACET_ATTRS = dict(_LIST_ARGS)

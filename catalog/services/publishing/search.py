@@ -37,6 +37,8 @@ _HYPHEN = f"[{re.escape(HYPHEN_CHARS)}]"
 _WORD = r"[^\W_]+"
 _TOKEN_RE = re.compile(rf'"([^"]*)"|({_WORD}(?:{_HYPHEN}{_WORD})*)')
 _WORDS_RE = re.compile(_WORD)
+_PLAIN = f"[^{HL_START}{HL_END}]*"
+_WELL_MARKED = re.compile(f"{_PLAIN}(?:{HL_START}{_PLAIN}{HL_END}{_PLAIN})*")
 _FOLD_RES = [
     (re.compile(r"\b" + rf"(?:\s|{_HYPHEN})*".join(map(re.escape, old.split()))), new)
     for old, new in FOLDS
@@ -245,6 +247,8 @@ def marked(text: str | None) -> Markup:
     """Escape text from the search engine and turn its match markers into <mark> elements."""
     if not text:
         return Markup("")
+    if _WELL_MARKED.fullmatch(text):  # no marker, or start/end pairs in turn: the usual case
+        return Markup(str(escape(text)).replace(HL_START, "<mark>").replace(HL_END, "</mark>"))
     out = []
     open_ = False
     for piece in re.split(f"([{HL_START}{HL_END}])", text):
