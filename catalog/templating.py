@@ -64,11 +64,29 @@ def current_site() -> Site:
     site = g.get("_site")
     if site is None:
         try:
-            site = _load_site()
+            site = _site_of_this_version() or _load_site()
         except Exception:  # noqa: BLE001 - the page must render; the cause has its own error page
             log.debug("site wording unavailable", exc_info=True)
             site = Site()
         g._site = site
+    return site
+
+
+def _site_of_this_version() -> Site | None:
+    """On a page that read the published catalog's snapshot (the public pages), the wording kept
+    with that snapshot: the jurisdiction and categories it comes from change the publish
+    version, so it is read once per version and worker instead of on every page."""
+    from catalog.extensions import db
+    from catalog.services.publishing import snapshot
+    from catalog.serving import jurisdiction_code
+
+    current = snapshot.loaded(db.session)
+    if current is None:
+        return None
+    key = ("site", jurisdiction_code())
+    site = current.memo.get(key)
+    if site is None:
+        site = current.memo[key] = _load_site()
     return site
 
 

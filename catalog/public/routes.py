@@ -6,13 +6,13 @@ Every list view calls the same data function (listing.search / export_rows) and 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from urllib.parse import quote_plus, urlsplit
+from decimal import Decimal
+from urllib.parse import urlsplit
 
+import orjson
 from flask import (
     Response,
     abort,
-    jsonify,
     make_response,
     render_template,
     request,
@@ -29,9 +29,8 @@ from catalog.services import requirements
 from catalog.services.cleaning import clean_text
 from catalog.services.publishing import finder, listing
 from catalog.services.publishing.listing import BadQuery, CourseQuery, Taxonomy
+from catalog.services.publishing.query import query_string
 from catalog.serving import jurisdiction_code
-
-URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
 
 
 def safe_url(value: str | None) -> str:
@@ -101,26 +100,38 @@ def course_links(external: bool = True):
 
 
 def _link(endpoint: str):
-    """Links to `endpoint` with query arguments, as url_for builds them, but with the route built
-    once: a search page has a toggle link per facet value, and url_for each time was a noticeable
-    share of a search request."""
+    """Links to `endpoint` from a query string (CourseQuery.toggled_strings), as url_for builds
+    them, but with the route built once: a search page has a toggle link per facet value, and
+    url_for each time was a noticeable share of a search request."""
     base = url_for(endpoint)
-    return lambda args: f"{base}?{query_string(args)}" if args else base
+    return lambda args: f"{base}?{args}" if args else base
 
 
-@lru_cache(maxsize=8192)
-def _pair(name: str, value: str) -> str:
-    return f"{quote_plus(name, safe=URL_SAFE)}={quote_plus(value, safe=URL_SAFE)}"
+def _links_with(query: CourseQuery):
+    """`url_with(endpoint, **changes)` for a template: url_for(endpoint, **query.to_args(**changes)),
+    with each endpoint's route built once per page."""
+    bases: dict[str, str] = {}
+
+    def url_with(endpoint: str, **changes) -> str:
+        base = bases.get(endpoint)
+        if base is None:
+            base = bases[endpoint] = url_for(endpoint)
+        args = query_string(query.to_args(**changes))
+        return f"{base}?{args}" if args else base
+
+    return url_with
 
 
-def query_string(args: dict) -> str:
-    """urlencode(args, doseq=True, safe=URL_SAFE), with each name=value pair encoded once per
-    worker: the same few pairs recur in every facet link of every page."""
-    return "&".join(
-        _pair(name, str(v))
-        for name, values in args.items()
-        for v in (values if isinstance(values, list | tuple) else (values,))
-    )
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _json_response(payload: dict) -> Response:
+    """`jsonify(payload)` through orjson: the same JSON, in the payload's key order, encoded in a
+    tenth of the time (the search answer's encoding was ~10 % of the request)."""
+    return Response(orjson.dumps(payload, default=_json_default), mimetype="application/json")
 
 
 def _attachment(name: str) -> dict:
@@ -155,7 +166,8 @@ def courses():
         sorts=listing.SORTS,
         export_columns=exports.CSV_HEADER,
         default_columns=exports.CSV_HEADER,
-        url_with=lambda endpoint, **changes: url_for(endpoint, **query.to_args(**changes)),
+        url_with=_links_with(query),
+        course_url=course_links(external=False),
     )
 
 
@@ -188,7 +200,7 @@ def courses_json():
             **picked,
             _external=True,
         )
-    return jsonify(
+    return _json_response(
         {
             "total": result.total,
             "page": query.page,

@@ -182,7 +182,7 @@ def build(
     query, counts: dict, taxonomy, link: Callable[[dict], str], providers: dict
 ) -> dict[str, list[FacetValue]]:
     """FacetValue lists (count, selected flag, toggle URL) from the counts; `providers` maps
-    provider ids to (slug, name, url)."""
+    provider ids to (slug, name, url); `link` makes a URL of a query string."""
     facets: dict[str, list[FacetValue]] = {}
     for kind, selected in (("area", query.areas), ("topic", query.topics)):
         values = []
@@ -220,9 +220,9 @@ def build(
         for pid, slug, name in shown
     ]
     for facet, values in facets.items():
-        for value in values:
-            raw = Decimal(value.value) if facet == "hours" else value.value
-            value.url = link(query.toggled(facet, raw))
+        raws = [Decimal(v.value) if facet == "hours" else v.value for v in values]
+        for value, args in zip(values, query.toggled_strings(facet, raws), strict=True):
+            value.url = link(args)
     return facets
 
 

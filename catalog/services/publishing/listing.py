@@ -172,7 +172,7 @@ def search(
     taxonomy: Taxonomy,
     *,
     jurisdiction_id: int | None = None,
-    link: Callable[[dict], str] = lambda args: "",
+    link: Callable[[str], str] = lambda args: "",
     today: dt.date | None = None,
     marked: bool = True,
 ) -> Result:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from sqlalchemy import text
 
@@ -28,6 +30,22 @@ SORTS = {
     "newest": "Newest approvals",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+URL_SAFE = "!$'()*,/:;?@"  # characters werkzeug's url_for leaves unquoted in a query string
+
+
+@lru_cache(maxsize=8192)
+def _pair(name: str, value: str) -> str:
+    return f"{quote_plus(name, safe=URL_SAFE)}={quote_plus(value, safe=URL_SAFE)}"
+
+
+def query_string(args: dict) -> str:
+    """urlencode(args, doseq=True, safe=URL_SAFE), as url_for encodes query arguments, with each
+    name=value pair encoded once per worker: the same few pairs recur in every facet link."""
+    return "&".join(
+        _pair(name, str(v))
+        for name, values in args.items()
+        for v in (values if isinstance(values, list | tuple) else (values,))
+    )
 
 
 class BadQuery(ValueError):
@@ -209,6 +227,27 @@ class CourseQuery:
             args["page"] = str(page)
         return args
 
+    def toggled_strings(self, facet: str, values) -> list[str]:
+        """The query strings of `toggled(facet, v)` for each of `values`, encoded as
+        `query_string` would, with the arguments of the other facets encoded once."""
+        name, attr = facet, _FACET_ATTRS[facet]
+        before, after, seen = [], [], False
+        for key, value in self.to_args(page=1).items():
+            if key == name:
+                seen = True
+            else:
+                (after if seen or _ARG_RANK[key] > _ARG_RANK[name] else before).append({key: value})
+        head = "&".join(query_string(a) for a in before)
+        tail = "&".join(query_string(a) for a in after)
+        current = getattr(self, attr)
+        shown = format_hours if facet == "hours" else str
+        out = []
+        for value in values:
+            new = tuple(v for v in current if v != value) if value in current else (*current, value)
+            middle = "&".join(_pair(name, shown(v)) for v in new)
+            out.append("&".join(p for p in (head, middle, tail) if p))
+        return out
+
     def toggled(self, facet: str, value) -> dict:
         """Arguments with one facet value added or removed (back to page 1)."""
         attr = _FACET_ATTRS[facet]
@@ -226,3 +265,6 @@ _LIST_ARGS = (
     ("provider", "providers"),
 )
 _FACET_ATTRS = dict(_LIST_ARGS)
+_ARG_RANK = {
+    name: i for i, name in enumerate(("q", *_FACET_ATTRS, "max_hours", "sort", "per_page", "page"))
+}

@@ -113,6 +113,9 @@ class Snapshot:
     provider_by_slug: dict[str, int]
     slices: dict[int, Slice] = field(default_factory=dict)
     vocabulary: dict[int, dict[str, int]] = field(default_factory=dict)  # filled on demand
+    # Anything else derived from the rows this version covers (the site's wording): filled on
+    # demand, dropped with the snapshot when the version moves.
+    memo: dict = field(default_factory=dict)
 
     def slice(self, jurisdiction_id: int | None) -> Slice:
         """The published courses of a jurisdiction (of all, merged, when None)."""
@@ -300,13 +303,24 @@ def current(session) -> Snapshot:
     version is read once per transaction of `session` (a request asks several times)."""
     if hasattr(session, "registry"):  # a scoped_session: the request's own Session
         session = session.registry()
+    snapshot = loaded(session)
+    if snapshot is not None:
+        return snapshot
+    snapshot = _current(session)
+    session.info["published_snapshot"] = (session.get_transaction(), snapshot)
+    return snapshot
+
+
+def loaded(session) -> Snapshot | None:
+    """The snapshot `current()` already gave in the session's current transaction (no query),
+    None when this transaction has not asked for it."""
+    if hasattr(session, "registry"):
+        session = session.registry()
     seen = session.info.get("published_snapshot")
     transaction = session.get_transaction()
     if seen is not None and transaction is not None and seen[0] is transaction:
         return seen[1]
-    snapshot = _current(session)
-    session.info["published_snapshot"] = (session.get_transaction(), snapshot)
-    return snapshot
+    return None
 
 
 def _current(session) -> Snapshot:
