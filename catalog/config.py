@@ -186,11 +186,4 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "RECONCILE_INDEX_MAX_AGE": float(os.environ.get("RECONCILE_INDEX_MAX_AGE", "5")),
     }
     config.update(overrides)
-    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        # A pooled PostgreSQL connection can die (server restart, idle timeout); a SQLite file's
-        # cannot, so the ping (one more statement per request) is for PostgreSQL only.
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "pool_pre_ping": False,
-        }
     return config

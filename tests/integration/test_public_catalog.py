@@ -490,6 +490,7 @@ def test_facet_links_are_what_url_for_builds(app):
     from flask import url_for
 
     from catalog.public.routes import _link
+    from catalog.services.publishing.query import query_string
 
     cases = [
         {},
@@ -501,4 +502,40 @@ def test_facet_links_are_what_url_for_builds(app):
         for endpoint in ("public.courses", "public.courses_json"):
             link = _link(endpoint)
             for args in cases:
-                assert link(args) == url_for(endpoint, **args), args
+                assert link(query_string(args)) == url_for(endpoint, **args), args
+
+
+def test_facet_toggle_strings_are_the_toggled_arguments_encoded():
+    from decimal import Decimal
+
+    from catalog.services.publishing.query import CourseQuery, query_string
+
+    queries = [
+        CourseQuery(),
+        CourseQuery(
+            q='de-escalation & "bias" 100% é/?#',
+            areas=("legal-studies",),
+            hours=(Decimal("1.00"), Decimal("0.50")),
+            sort="title",
+            per_page=50,
+            page=3,
+        ),
+        CourseQuery(
+            topics=("firearms",),
+            providers=("a+b", "c d"),
+            max_hours=Decimal("2"),
+            deliveries=("remote",),
+        ),
+    ]
+    values = {
+        "area": ["legal-studies", "skill-development"],
+        "topic": ["firearms", "implicit-bias"],
+        "hours": [Decimal("1.00"), Decimal("4.00")],
+        "delivery": ["online", "remote"],
+        "provider": ["a+b", "p 3"],
+    }
+    for query in queries:
+        for facet, wanted in values.items():
+            assert query.toggled_strings(facet, wanted) == [
+                query_string(query.toggled(facet, v)) for v in wanted
+            ], (query, facet)
