@@ -2,14 +2,18 @@
 
 import multiprocessing
 import os
+import time
 
 wsgi_app = "catalog:create_app()"
 # Loopback unless told otherwise: a reverse proxy in front, or BIND=0.0.0.0:8000 in a container
 # (the Dockerfile and compose.yaml set it).
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))  # large catalog imports
+# Threaded workers: a worker busy with an upload (seconds of CPU, at most UPLOAD_SLOTS at once,
+# each bounded by IMPORT_TIME_LIMIT) still answers /healthz and the pages on its other threads.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))  # a worker silent this long is killed
 graceful_timeout = 30
 keepalive = 5
 # Bounded request headers; bodies are bounded by MAX_CONTENT_LENGTH in the app.
@@ -23,23 +27,31 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    """Refuse to start in production while a demo login still takes its published password."""
+    """Refuse to start in production while a demo login still takes its published password; then
+    build the matching engine once here, in the master, so that every worker forked from it
+    starts with it (fitting on thousands of decisions takes tens of seconds: no request, and no
+    worker, pays for it). WARM_ENGINE=0 skips that."""
     from catalog import create_app
     from catalog.extensions import db
     from catalog.services.production import startup_problems
+    from catalog.serving import warm_engine
 
     app = create_app()
-    if app.config["ENV_NAME"] != "production":
-        return
+    problems = []
     with app.app_context():
         try:
-            problems = startup_problems(db.session)
+            if app.config["ENV_NAME"] == "production":
+                problems = startup_problems(db.session)
+            if not problems and os.environ.get("WARM_ENGINE", "1") != "0":
+                started = time.monotonic()
+                warm_engine()
+                server.log.info("Matching engine built in %.1f s", time.monotonic() - started)
         except Exception as exc:  # no database yet: /healthz will say so; nothing to refuse
             server.log.warning("Start-up checks skipped: %s", str(exc).splitlines()[0])
             problems = []
         finally:
             db.session.remove()
-            db.engine.dispose()
+            db.engine.dispose()  # no connection crosses the fork into the workers
     if problems:
         for problem in problems:
             server.log.error("Refusing to start: %s", problem)

@@ -160,6 +160,17 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024),
         "MAX_CATALOG_ROWS": int(os.environ.get("MAX_CATALOG_ROWS", "50000")),
         "MAX_CELL_CHARS": int(os.environ.get("MAX_CELL_CHARS", "5000")),
+        # Wall-clock seconds one upload (web or API) may spend reading, checking and suggesting
+        # before it is stopped with a clear error (nothing is saved); 0 = no limit. The command
+        # line's imports have none.
+        "IMPORT_TIME_LIMIT": float(os.environ.get("IMPORT_TIME_LIMIT", "60")),
+        # Seconds an import may use an engine older than the latest decisions (a rebuild costs
+        # seconds; 0 = always current). 0 under TESTING: each test's decisions are its own.
+        "ENGINE_MAX_STALE": float(os.environ.get("ENGINE_MAX_STALE", "0" if testing else "30")),
+        # Heavy uploads (catalog files, the planner's records) at once per worker process, and
+        # the seconds one waits for a slot before a 503 with Retry-After.
+        "UPLOAD_SLOTS": int(os.environ.get("UPLOAD_SLOTS", "1")),
+        "UPLOAD_WAIT_SECONDS": float(os.environ.get("UPLOAD_WAIT_SECONDS", "2")),
         "CATALOG_JURISDICTION": served,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -3,10 +3,11 @@ jurisdiction (CATALOG_JURISDICTION) and the import limits. Services never read a
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, url_for
 
 from catalog.extensions import db
 from catalog.models import Jurisdiction
+from catalog.services.imports.deadline import NO_DEADLINE, Deadline
 from catalog.services.imports.rows import Context, load_context
 from catalog.services.jurisdictions import default_jurisdiction, served_jurisdiction
 
@@ -27,6 +28,39 @@ def served_or_none() -> Jurisdiction | None:
     return served_jurisdiction(db.session, jurisdiction_code())
 
 
-def import_context() -> Context:
-    """The served jurisdiction's categories and the configured cell limit, for the import services."""
-    return load_context(db.session, served(), current_app.config["MAX_CELL_CHARS"])
+def site_root() -> str:
+    """The site's absolute root URL, ending in '/': on PUBLIC_BASE_URL when it is configured
+    (whatever Host the request carries), else on the request's trusted host."""
+    return url_for("public.index", _external=True)
+
+
+def upload_deadline() -> Deadline:
+    """IMPORT_TIME_LIMIT seconds from now: the wall-clock bound of one upload's work (web, API)."""
+    seconds = current_app.config.get("IMPORT_TIME_LIMIT")
+    return Deadline(float(seconds)) if seconds else NO_DEADLINE
+
+
+def import_context(deadline: Deadline | None = None, *, timed: bool = True) -> Context:
+    """The served jurisdiction's categories and the configured limits, for the import services:
+    the cell limit, the upload's deadline (a new one unless given; none with timed=False, the
+    command line) and how stale an engine an import may use (ENGINE_MAX_STALE)."""
+    config = current_app.config
+    if deadline is None:
+        deadline = upload_deadline() if timed else NO_DEADLINE
+    return load_context(
+        db.session,
+        served(),
+        config["MAX_CELL_CHARS"],
+        deadline=deadline,
+        engine_max_stale=float(config.get("ENGINE_MAX_STALE", 0) or 0),
+    )
+
+
+def warm_engine() -> None:
+    """Build the served jurisdiction's matching engine now, in an app context (gunicorn's master
+    calls it before forking the workers, which inherit it: no request pays for the first build)."""
+    from catalog.services.suggesting import get_engine
+
+    jurisdiction = served_or_none()
+    if jurisdiction is not None:
+        get_engine(db.session, jurisdiction)

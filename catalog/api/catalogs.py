@@ -20,7 +20,8 @@ from catalog.security import late_write_lock
 from catalog.services.errors import Invalid
 from catalog.services.imports.files import courses_from_json, read_table, table_from_objects
 from catalog.services.suggesting import suggested_labels
-from catalog.serving import import_context
+from catalog.serving import import_context, upload_deadline
+from catalog.uploads import upload_slot
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -39,10 +40,11 @@ def _provider_for(user) -> Provider:
     return provider
 
 
-def _read_request(max_rows: int):
+def _read_request(max_rows: int, deadline):
     upload = request.files.get("file")
     if upload is not None:
-        return read_table(upload.read(), upload.filename or "catalog.csv", max_rows=max_rows), (
+        name = upload.filename or "catalog.csv"
+        return read_table(upload.read(), name, max_rows=max_rows, deadline=deadline), (
             upload.filename or ""
         )
     if not request.is_json:
@@ -99,6 +101,7 @@ def _body(report, *, dry_run: bool, errors=None) -> dict:
 @bp.post("/catalogs")
 @roles_required("provider", "staff")
 @late_write_lock
+@upload_slot("catalog")
 def post_catalog():
     """Import a catalog (JSON body or file) for the token's provider: all rows or none; dry_run
     validates only."""
@@ -109,13 +112,14 @@ def post_catalog():
     dry_run = request.args.get("dry_run", "").lower() in TRUE
     config = current_app.config
     report = None
+    deadline = upload_deadline()
     try:
-        table, filename = _read_request(config["MAX_CATALOG_ROWS"])
+        table, filename = _read_request(config["MAX_CATALOG_ROWS"], deadline)
         report = import_table(
             db.session,
             provider,
             table,
-            import_context(),
+            import_context(deadline),
             dry_run=dry_run,
             user=user,
             source="api",

@@ -18,6 +18,7 @@ from catalog.security import late_write_lock
 from catalog.services import planning
 from catalog.services.errors import Invalid
 from catalog.serving import served
+from catalog.uploads import upload_slot
 
 
 def plan_caller():
@@ -54,6 +55,7 @@ def _payload() -> dict:
 
 @bp.post("/plan")
 @late_write_lock
+@upload_slot("plan")
 def post_plan():
     """Plan for the officers in the body; one officer without sign-in, more with it."""
     config = current_app.config

@@ -59,7 +59,7 @@ def register_import_cli(app: Flask) -> None:
                         db.session,
                         provider,
                         table,
-                        import_context(),
+                        import_context(timed=False),  # an operator's import: no time limit
                         dry_run=dry_run,
                         actor="cli",
                         source="cli",

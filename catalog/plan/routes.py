@@ -25,6 +25,7 @@ from catalog.services.planning import exports
 from catalog.services.planning.records import record_from_fields
 from catalog.services.publishing.listing import CourseQuery, Taxonomy, search
 from catalog.serving import served
+from catalog.uploads import upload_slot
 
 PLAN_ACTIONS = ("plan", "csv", "xlsx")
 
@@ -105,6 +106,7 @@ def _render(form, status: int = 200, **context):
 
 @bp.route("/plan", methods=["GET", "POST"])
 @late_write_lock
+@upload_slot("plan")
 def index():
     """One officer: list or upload the training done, see the status and the smallest plan."""
     jurisdiction = served()
@@ -205,6 +207,7 @@ def _sync_rows(form, result: dict) -> None:
 @bp.post("/plan/roster")
 @roles_required("provider", "staff", "admin")
 @late_write_lock
+@upload_slot("plan")
 def roster():
     """An agency roster (signed in): one row per officer, the chart, CSV or XLSX."""
     jurisdiction = served()

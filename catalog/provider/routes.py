@@ -37,7 +37,8 @@ from catalog.services.errors import Invalid
 from catalog.services.imports import submissions
 from catalog.services.imports.columns import FIELD_LABELS, FIELDS
 from catalog.services.imports.files import read_table
-from catalog.serving import import_context
+from catalog.serving import import_context, upload_deadline
+from catalog.uploads import upload_slot
 
 PER_PAGE = 100
 COURSES_PER_PAGE = 50
@@ -124,24 +125,27 @@ def index():
 @bp.route("/catalogs/new", methods=["GET", "POST"])
 @roles_required("provider")
 @late_write_lock
+@upload_slot("catalog")
 def upload():
     """Upload a catalog file; it becomes a draft to check before anything is imported."""
     provider = _own_provider()
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
+        deadline = upload_deadline()
         try:
             table = read_table(
                 upload.read(),
                 upload.filename or "catalog",
                 max_rows=current_app.config["MAX_CATALOG_ROWS"],
+                deadline=deadline,
             )
             catalog = submissions.create_submission(
                 db.session,
                 provider,
                 current_user,
                 table,
-                import_context(),
+                import_context(deadline),
                 filename=upload.filename or "",
             )
         except Invalid as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ _LOCK = threading.Lock()
 _LEARNERS: dict[str, tuple[int, object]] = {}
 REFIT_MIN = 10
 REFIT_SHARE = 0.1
+# The engine last known current per (database, jurisdiction, taxonomy) and since when, for
+# get_engine(max_stale=...); the lock of each engine being built (one builder per key and process).
+_LATEST: dict[str, tuple[float, Engine]] = {}
+_BUILDING: dict[str, threading.Lock] = {}
 
 
 # Key of Jurisdiction.settings holding the pages' wording (short name, CE term ...), not an engine
@@ -117,17 +122,40 @@ def _examples_signature(session, jurisdiction: Jurisdiction) -> str:
     return f"{count}:{last}"
 
 
-def get_engine(session, jurisdiction: Jurisdiction, *, with_examples: bool = True) -> Engine:
-    """The engine for a jurisdiction's current taxonomy and decisions (cached)."""
+def get_engine(
+    session, jurisdiction: Jurisdiction, *, with_examples: bool = True, max_stale: float = 0.0
+) -> Engine:
+    """The engine for a jurisdiction's current taxonomy and decisions (cached).
+
+    One thread per process builds a given engine; others asking for it meanwhile wait for that
+    one instead of building their own. With `max_stale` > 0 (imports), an engine of the same
+    taxonomy that was current less than that many seconds ago is good enough although decisions
+    came since: a rebuild costs seconds, and under steady reviewing every import would pay one."""
     tax = taxonomy_dict(session, jurisdiction)
-    key = hashlib.sha256(json.dumps(tax, sort_keys=True, default=str).encode()).hexdigest()
-    if with_examples:
-        key += "|" + _examples_signature(session, jurisdiction)
+    tax_hash = hashlib.sha256(json.dumps(tax, sort_keys=True, default=str).encode()).hexdigest()
+    key = tax_hash + ("|" + _examples_signature(session, jurisdiction) if with_examples else "")
+    scope = f"{session.get_bind().url}|{jurisdiction.id}|{tax_hash}|{with_examples}"
     with _LOCK:
         engine = _CACHE.get(key)
         if engine is not None:
             _CACHE.move_to_end(key)
+            _LATEST[scope] = (time.monotonic(), engine)  # current as of now
             return engine
+        seen_at, latest = _LATEST.get(scope, (0.0, None))
+        if latest is not None and max_stale > 0 and time.monotonic() - seen_at < max_stale:
+            return latest
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
+        with _LOCK:
+            engine = _CACHE.get(key)
+        if engine is None:
+            engine = _build_engine(session, jurisdiction, tax, key, scope, with_examples)
+    with _LOCK:
+        _BUILDING.pop(key, None)
+    return engine
+
+
+def _build_engine(session, jurisdiction, tax: dict, key: str, scope: str, with_examples: bool):
     examples = load_examples(session, jurisdiction) if with_examples else []
     tax_key = f"{session.get_bind().url}|{jurisdiction.id}|{key.split('|', 1)[0]}"
     learner = None
@@ -145,6 +173,9 @@ def get_engine(session, jurisdiction: Jurisdiction, *, with_examples: bool = Tru
         _CACHE[key] = engine
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
+        _LATEST[scope] = (time.monotonic(), engine)
+        while len(_LATEST) > _CACHE_SIZE:
+            _LATEST.pop(next(iter(_LATEST)))
     return engine
 
 

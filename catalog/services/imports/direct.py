@@ -74,10 +74,22 @@ def prepare(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[PreparedRow], list]:
     """Parse, check against the file and the provider's courses, and suggest; rows + existing."""
-    rows = [parse_row(n, cells, column_map, ctx) for n, cells in table.rows]
+    rows = []
+    for i, (n, cells) in enumerate(table.rows, start=1):
+        ctx.deadline.every(i)
+        rows.append(parse_row(n, cells, column_map, ctx))
     existing = load_existing(session, provider.id)
     check_rows(rows, existing)
-    suggest_rows(session, jurisdiction, rows, only_needed=not preview, progress=progress)
+    ctx.deadline.check()
+    suggest_rows(
+        session,
+        jurisdiction,
+        rows,
+        only_needed=not preview,
+        progress=progress,
+        deadline=ctx.deadline,
+        engine_max_stale=ctx.engine_max_stale,
+    )
     if preview:
         titles = dict(
             session.execute(

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from catalog.services.cleaning import clean_text
 from catalog.services.errors import Invalid
+from catalog.services.imports.deadline import NO_DEADLINE, Deadline
 
 FORMATS = ("csv", "xlsx", "json")
 # Work bounds for one upload, whatever the file declares: columns with data (CSV, XLSX, JSON).
@@ -46,23 +47,27 @@ def detect_format(filename: str) -> str:
     return ext
 
 
-def read_table(data: bytes, filename: str, *, max_rows: int) -> Table:
-    """Parse an uploaded file's bytes by its extension; raise Invalid with a clear reason."""
+def read_table(
+    data: bytes, filename: str, *, max_rows: int, deadline: Deadline = NO_DEADLINE
+) -> Table:
+    """Parse an uploaded file's bytes by its extension; raise Invalid with a clear reason (a
+    TimeLimit when reading runs past the deadline)."""
     fmt = detect_format(filename)
     if not data.strip():
         raise _file_error("The file is empty.")
     if fmt == "csv":
-        table = _read_csv(data, max_rows)
+        table = _read_csv(data, max_rows, deadline)
     elif fmt == "xlsx":
         from catalog.services.imports.xlsx import read_xlsx  # xlsx.py builds on this module
 
-        table = read_xlsx(data, max_rows)
+        table = read_xlsx(data, max_rows, deadline=deadline)
     else:
         table = _read_json(data, max_rows)
     if not any(h.strip() for h in table.headers):
         raise _file_error("The first row must name the columns (Title, Hours, ...).")
     check_headers(table.headers)
-    return scrub(table)
+    deadline.check()
+    return scrub(table, deadline)
 
 
 def check_headers(headers: list[str]) -> None:
@@ -77,10 +82,14 @@ def check_headers(headers: list[str]) -> None:
             )
 
 
-def scrub(table: Table) -> Table:
+def scrub(table: Table, deadline: Deadline = NO_DEADLINE) -> Table:
     """Every header and cell through the one input-cleaning rule (`cleaning.clean_text`)."""
     table.headers = [clean_text(h) for h in table.headers]
-    table.rows = [(n, [clean_text(c) for c in cells]) for n, cells in table.rows]
+    rows = []
+    for i, (n, cells) in enumerate(table.rows, start=1):
+        deadline.every(i)
+        rows.append((n, [clean_text(c) for c in cells]))
+    table.rows = rows
     return table
 
 
@@ -137,12 +146,13 @@ def _bounded_cells(cells: list[str]) -> list[str]:
     return cells[:end] if end < len(cells) else cells
 
 
-def _read_csv(data: bytes, max_rows: int) -> Table:
+def _read_csv(data: bytes, max_rows: int, deadline: Deadline = NO_DEADLINE) -> Table:
     text = decode_text(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     table = Table("csv", [])
     try:
         for number, cells in enumerate(reader, start=1):
+            deadline.every(number)
             cells = _bounded_cells(cells)
             if number == 1:
                 table.headers = [c.strip() for c in cells]

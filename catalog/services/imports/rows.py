@@ -25,6 +25,7 @@ from catalog.models import (
 )
 from catalog.models.types import format_hours
 from catalog.services.imports.columns import FIELDS, header_key
+from catalog.services.imports.deadline import NO_DEADLINE, Deadline
 
 QUARTER = Decimal("0.25")
 MAX_HOURS = Decimal("2000")
@@ -32,6 +33,7 @@ TITLE_MAX = 500
 CODE_MAX = 64
 URL_MAX = 1000
 SUGGEST_CHUNK = 2000
+TIMED_SUGGEST_CHUNK = 250  # smaller under a deadline: the clock is read between chunks
 
 _DELIVERY_WORDS = {
     "online": (
@@ -102,14 +104,25 @@ class Context:
     lookup: dict[str, str]  # folded slug or name -> slug
     max_cell_chars: int = 5000
     jurisdiction: Jurisdiction | None = None  # the served one; None only in row-level unit tests
+    # The upload's wall-clock bound (none for the command line) and how many seconds an engine
+    # may lag behind the latest decisions before an import builds a new one (0: never).
+    deadline: Deadline = field(default=NO_DEADLINE)
+    engine_max_stale: float = 0.0
 
     @property
     def categories(self) -> dict[str, Category]:
         return {**self.areas, **self.topics}
 
 
-def load_context(session, jurisdiction: Jurisdiction, max_cell_chars: int = 5000) -> Context:
-    """The jurisdiction's categories (by slug and by folded name) and the cell limit, built once
+def load_context(
+    session,
+    jurisdiction: Jurisdiction,
+    max_cell_chars: int = 5000,
+    *,
+    deadline: Deadline = NO_DEADLINE,
+    engine_max_stale: float = 0.0,
+) -> Context:
+    """The jurisdiction's categories (by slug and by folded name) and the limits, built once
     per request or command and passed to every import service."""
     categories = session.scalars(
         select(Category).where(Category.jurisdiction_id == jurisdiction.id)
@@ -120,7 +133,7 @@ def load_context(session, jurisdiction: Jurisdiction, max_cell_chars: int = 5000
     for c in categories:
         lookup[header_key(c.slug)] = c.slug
         lookup[header_key(c.name)] = c.slug
-    return Context(areas, topics, lookup, max_cell_chars, jurisdiction)
+    return Context(areas, topics, lookup, max_cell_chars, jurisdiction, deadline, engine_max_stale)
 
 
 @dataclass
@@ -341,8 +354,11 @@ def suggest_rows(
     *,
     only_needed: bool = False,
     progress: Callable[[int], None] | None = None,
+    deadline: Deadline = NO_DEADLINE,
+    engine_max_stale: float = 0.0,
 ) -> None:
-    """Store the engine's suggestion on each row with a title: batched (chunks bound memory)."""
+    """Store the engine's suggestion on each row with a title: batched (chunks bound memory),
+    the deadline checked before each chunk (TimeLimit when the time is up)."""
     from catalog.services.suggesting import course_input, get_engine
 
     todo = [
@@ -352,9 +368,11 @@ def suggest_rows(
     ]
     if not todo:
         return
-    engine = get_engine(session, jurisdiction)
-    for start in range(0, len(todo), SUGGEST_CHUNK):
-        chunk = todo[start : start + SUGGEST_CHUNK]
+    engine = get_engine(session, jurisdiction, max_stale=engine_max_stale)
+    chunk_size = SUGGEST_CHUNK if deadline.at is None else TIMED_SUGGEST_CHUNK
+    for start in range(0, len(todo), chunk_size):
+        deadline.check()
+        chunk = todo[start : start + chunk_size]
         results = engine.suggest_many([course_input(r.values) for r in chunk])
         for row, result in zip(chunk, results, strict=True):
             row.suggestion = result.to_dict()

@@ -139,7 +139,9 @@ def refresh(session, catalog: CatalogSubmission, ctx: Context, *, resuggest: boo
     existing = load_existing(session, catalog.provider_id)
     check_rows(live, existing)
     if resuggest:
-        suggest_rows(session, jurisdiction, list(prepared.values()))
+        suggest_rows(
+            session, jurisdiction, list(prepared.values()), engine_max_stale=ctx.engine_max_stale
+        )
         titles = dict(
             session.execute(
                 select(Course.id, Course.title).where(Course.provider_id == catalog.provider_id)
