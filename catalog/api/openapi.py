@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 import re
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, render_template
 
 from catalog.api import bp
 from catalog.api.openapi_schemas import SCHEMAS
 from catalog.api.openapi_spec import OPERATIONS
+from catalog.serving import site_root
 
 PREFIXES = ("/api/", "/reconcile")
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -79,7 +80,7 @@ def build_document(app, server_url: str) -> dict:
 
 
 def _document() -> dict:
-    return build_document(current_app, request.host_url.rstrip("/"))
+    return build_document(current_app, site_root().rstrip("/"))
 
 
 @bp.get("/openapi.json")

@@ -18,7 +18,7 @@ from catalog.reconcile import bp
 from catalog.reconcile.limits import limiter
 from catalog.services import reconciling
 from catalog.services.reconciling import data as reconcile_data
-from catalog.serving import served
+from catalog.serving import served, site_root
 from catalog.templating import current_site
 
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,63}$")
@@ -122,7 +122,7 @@ def service():
         return _json(result)
     root = url_for("reconcile.service", _external=True)
     urls = {
-        "root": request.host_url,
+        "root": site_root(),
         "identifier_space": url_for("public.courses", _external=True) + "/",
         "schema_space": root + "/types/",
         "docs": url_for("api.docs", _external=True) + "#reconciliation",

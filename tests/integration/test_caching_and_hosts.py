@@ -69,3 +69,27 @@ def test_the_csrf_token_changes_at_sign_in(app_factory, users):
     client.get("/review")
     with client.session_transaction() as session:
         assert session.get("csrf_token") not in (None, before)
+
+
+def test_the_reconciliation_manifest_and_openapi_use_the_public_base_url(app_factory, taxonomy):
+    other = app_factory(PUBLIC_BASE_URL=BASE)
+    client = other.test_client()
+    headers = {"Host": "localhost"}  # trusted, but not the public name
+    manifest = client.get("/reconcile", headers=headers).get_json()
+
+    def urls(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("url", "service_url") or key.endswith("Space"):
+                    yield item
+                else:
+                    yield from urls(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from urls(item)
+
+    found = list(urls(manifest))
+    assert len(found) >= 6
+    assert all(u.startswith(BASE + "/") or u == BASE for u in found), found
+    servers = client.get("/api/v1/openapi.json", headers=headers).get_json()["servers"]
+    assert all(s["url"].startswith(BASE) for s in servers), servers
