@@ -52,6 +52,8 @@ def create_submission(
     session.add(catalog)
     session.flush()
     if missing_required(catalog.column_map):
+        if not table.rows:  # a header only: nothing to keep (an empty insert is no insert)
+            return catalog
         session.execute(
             CatalogRow.__table__.insert(),
             [
