@@ -26,6 +26,7 @@ from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from .calibrate import Gate, override, threshold
 from .results import CourseInput, Example
 from .scoring import Evidence, Learned, _blocked, build_suggestion, combine
 
@@ -36,8 +37,6 @@ __all__ = ["Learner", "example_area"]
 
 _MIN_PER_CLASS = 3
 _FOLDS = 5
-_MIN_PAIRS = 20  # agreed labels among the decisions needed before the model calibrates them
-_NEVER = 1.01
 _CHUNK = 5000
 
 
@@ -122,27 +121,6 @@ class _Models:
         return areas, topics
 
 
-def _threshold(pairs: list[tuple[float, bool]], target: float) -> float | None:
-    """Lowest probability above which the pairs (p, correct) are at least `target` correct.
-
-    None when there are fewer than `_MIN_PAIRS` pairs (too few decisions to calibrate: the rules'
-    agreement decides alone); above 1 when no threshold reaches the target (nothing is confident).
-    """
-    if len(pairs) < _MIN_PAIRS:
-        return None
-    pairs = sorted(pairs, key=lambda pc: -pc[0])
-    best = _NEVER
-    right = 0
-    for k, (p, ok) in enumerate(pairs, start=1):
-        right += ok
-        nxt = pairs[k][0] if k < len(pairs) else None
-        if nxt is not None and nxt == p:
-            continue  # a threshold cannot split equal probabilities
-        if right / k >= target:
-            best = p
-    return best
-
-
 class Learner:
     """The fitted learned layer of an Engine (see the module docstring)."""
 
@@ -153,16 +131,20 @@ class Learner:
         n: int,
         area_threshold: float | None,
         topic_threshold: float | None,
-        decides_areas: bool,
-        decides_topics: bool,
+        gate: Gate,
+        override_threshold: float | None = None,
     ) -> None:
         self.taxonomy = engine.taxonomy
         self.models = models
         self.n = n
         self.area_threshold = area_threshold
         self.topic_threshold = topic_threshold
-        self.decides_areas = decides_areas  # out of fold it beat the rules where they were unsure
-        self.decides_topics = decides_topics
+        self.gate = gate
+        # out of fold the model beat the rules where they were weak / found nothing / on topics
+        self.decides_areas = gate.decides("weak")
+        self.decides_empty = gate.decides("empty")
+        self.decides_topics = gate.decides("topics")
+        self.override_threshold = override_threshold
         self._vocab = models.vectorizer.get_feature_names_out()
         self._coefs: dict[str, np.ndarray] = {}
         self._texts: dict[tuple[str, int], str] = {}
@@ -171,9 +153,19 @@ class Learner:
 
     @staticmethod
     def rule_matrix(engine: Engine, evidence: Sequence[dict[str, list[Evidence]]]) -> np.ndarray:
-        """Per course: each category's rule score (0-1) and whether a strong title hit backs it."""
-        cats = engine.taxonomy.categories
+        """Per course: each category's rule score (0-1) and whether a strong title hit backs it;
+        an area's score includes what its suggested topics imply for it (racial profiling ->
+        Interpersonal), as the rules' ranking does."""
+        tax = engine.taxonomy
+        cats = tax.categories
         column = {cat.slug: 2 * c for c, cat in enumerate(cats)}
+        implies = [
+            (2 * c, column[cat.parent or cat.default_area], bool(cat.parent))
+            for c, cat in enumerate(cats)
+            if cat.kind == "topic" and (cat.parent or cat.default_area) in column
+        ]
+        threshold = int(tax.setting("topic_threshold")) / 100
+        cap = int(tax.setting("default_area_score")) / 100
         out = np.zeros((len(evidence), 2 * len(cats)))
         for r, ev in enumerate(evidence):  # only the categories with evidence: the rest stay 0
             for slug, raw in ev.items():
@@ -185,6 +177,14 @@ class Learner:
                 out[r, c + 1] = float(
                     any(i.get("strong") and i.get("field") == "title" for i in items)
                 )
+            for t, a, parent in implies:
+                score = out[r, t]
+                if score < threshold:
+                    continue
+                implied = score if parent else min(score, cap)
+                out[r, a] = 1 - (1 - out[r, a]) * (1 - implied)
+                if parent and out[r, t + 1]:
+                    out[r, a + 1] = 1.0
         return out
 
     @classmethod
@@ -209,9 +209,11 @@ class Learner:
         plain = [build_suggestion(tax, course, e) for course, e in zip(courses, ev, strict=True)]
         area_pairs: list[tuple[float, bool]] = []
         topic_pairs: list[tuple[float, bool]] = []
-        # on the decisions the rules were unsure of: right with the rules alone, right with the
-        # model deciding (out of fold); the model may decide such courses only where it did better
-        weak = {"rules": 0, "model": 0, "topics_rules": 0, "topics_model": 0}
+        override_pairs: list[tuple[float, bool]] = []
+        # per regime of the rules (weak or split evidence, nothing matched): right with the rules
+        # alone, right with the model deciding (out of fold); the model decides such courses only
+        # where it did better (see `Gate`)
+        gate = Gate()
         n = len(examples)
         folds = min(_FOLDS, n)
         order = np.random.default_rng(0).permutation(n)
@@ -231,26 +233,25 @@ class Learner:
                 top = plain[i].areas[0]
                 if top.confident and top.slug in pa[j]:
                     area_pairs.append((pa[j][top.slug], top.slug == areas[i]))
+                    best = max(pa[j], key=pa[j].get)  # type: ignore[arg-type]
+                    if best != top.slug:  # the model disagrees with rules that agree
+                        override_pairs.append((pa[j][best], best == areas[i]))
                 for t in plain[i].topics:
                     if t.confident and t.slug in pt[j]:
                         topic_pairs.append((pt[j][t.slug], t.slug in topics[i]))
-                view = Learned(pa[j], pt[j], {}, None, None, True, True)
-                learned = build_suggestion(tax, courses[i], ev[i], view)
-                if not top.confident:
-                    weak["rules"] += top.slug == areas[i]
-                    weak["model"] += learned.top_area == areas[i]
-                if any(not t.confident for t in plain[i].topics):
-                    weak["topics_rules"] += set(plain[i].topic_slugs) == topics[i]
-                    weak["topics_model"] += set(learned.topic_slugs) == topics[i]
+                learned = build_suggestion(
+                    tax, courses[i], ev[i], Learned(pa[j], pt[j], {}, None, None)
+                )
+                gate.add(plain[i], learned, areas[i], topics[i])
         target = float(tax.setting("confident_precision"))
         return cls(
             engine,
             models,
             n,
-            _threshold(area_pairs, target),
-            _threshold(topic_pairs, target),
-            weak["model"] > weak["rules"],
-            weak["topics_model"] > weak["topics_rules"],
+            threshold(area_pairs, target),
+            threshold(topic_pairs, target),
+            gate,
+            override(override_pairs, float(tax.setting("override_precision"))),
         )
 
     # -- prediction -------------------------------------------------------------------------
@@ -284,6 +285,8 @@ class Learner:
             self.topic_threshold,
             self.decides_areas,
             self.decides_topics,
+            self.decides_empty,
+            self.override_threshold,
         )
         return [Learned(a, t, w, *args) for a, t, w in zip(areas, topics, why, strict=True)]
 

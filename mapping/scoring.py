@@ -14,14 +14,15 @@ carries a one-line `reason`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
+from .hours import split_hours
+from .learned import Learned, regime, same_reason, same_title
 from .results import AreaSuggestion, CourseInput, Flag, Suggestion, TopicSuggestion
 from .taxonomy import Category, Taxonomy
 
-__all__ = ["Evidence", "Learned", "build_suggestion", "combine", "split_hours"]
+__all__ = ["Evidence", "Learned", "build_suggestion", "combine", "regime", "split_hours"]
 
 Evidence = dict[str, Any]
 _FAR = 10**9
@@ -53,19 +54,6 @@ def _blocked(items: list[Evidence]) -> list[Evidence]:
     if not _excluded(items):
         return items
     return [i for i in items if i["kind"] in ("exclusion", "identifier")]
-
-
-@dataclass(frozen=True, slots=True)
-class Learned:
-    """What the learned layer says about one course: probabilities and their evidence."""
-
-    areas: dict[str, float]  # area slug -> probability (sums to 1 over the modelled areas)
-    topics: dict[str, float]  # topic slug -> probability, for the topics it models
-    why: dict[str, str]  # slug -> evidence text ("'tourniquet' appears in 12 approved ...")
-    area_threshold: float | None  # calibrated: confident needs p >= this (None: not calibrated
-    topic_threshold: float | None  # yet, the rules' agreement decides; above 1: never)
-    decides_areas: bool = True  # may rank areas where the rules are unsure
-    decides_topics: bool = True  # may drop topics the rules suggest weakly
 
 
 def _strong_title(items: list[Evidence]) -> list[Evidence]:
@@ -161,12 +149,18 @@ def build_suggestion(
     threshold = int(tax.setting("topic_threshold"))
     topics: list[TopicSuggestion] = []
     flags: list[Flag] = []
+    same = same_title(ev)
     for topic in tax.topics:
         items = ev.get(topic.slug, [])
         score = combine(items)
         reason = _topic_reason(items) if score >= threshold else None
+        if same is not None:  # staff decided this very title: its topics, no others
+            mine = [i for i in items if i.get("same_title")]
+            if not mine:
+                continue
+            score, reason = 100, same_reason(mine)
         prob = learned.topics.get(topic.slug) if learned else None
-        if prob is not None and score >= threshold:
+        if prob is not None and score >= threshold and same is None:
             if reason is not None and learned.decides_topics:  # weak rules: keep or drop it
                 if prob < 0.5:
                     continue
@@ -281,24 +275,59 @@ def _rank_areas(
 ) -> tuple[AreaSuggestion, ...]:
     areas = tax.areas
     scores = {a.slug: combine(ev.get(a.slug, [])) for a in areas}
-    rule_top = max(areas, key=lambda a: (scores[a.slug], -a.sort_order)).slug
+    fallback = tax.setting("fallback_area")
+    empty = not any(scores.values())
     reasons = _area_reasons(tax, ev)
+    if empty and fallback:
+        reasons[fallback] = "nothing matched: the taxonomy's fallback area"
+    rule_top = _rule_order(tax, ev, scores)[0].slug
     probs = learned.areas if learned and learned.areas else {}
-    if probs and reasons[rule_top] is not None and learned.decides_areas:
-        # the rules are weak or split: the learned layer decides the ranking
+    # rules decide traps: an area whose keywords an exclusion blocked is never the model's pick
+    allowed = {s: p for s, p in probs.items() if not _excluded(ev.get(s, []))}
+    lead: str | None = None  # the area the learned layer puts first, if it decides
+    decided = [a.slug for a in areas if any(i.get("same_title") for i in ev.get(a.slug, []))]
+    if decided:  # staff decided this very title: that decision leads
+        lead = decided[0]
+        reasons[lead] = same_reason([i for i in ev[lead] if i.get("same_title")])
         for a in areas:
-            if a.slug in probs:
-                p = probs[a.slug]
-                ev.setdefault(a.slug, []).append(_learned_item(learned, a.slug, p))
-                scores[a.slug] = combine(ev[a.slug])
-                reasons[a.slug] = f"learned from staff decisions ({p:.0%} sure)"
-    elif probs:
+            if a.slug != lead and reasons[a.slug] is None:
+                reasons[a.slug] = f"staff decided the same title as {tax.get(lead).name}"
+        allowed = {}
+    if allowed:
+        mode = regime(reasons[rule_top])
+        best = max(allowed, key=allowed.get)  # type: ignore[arg-type]
+        decides = {"weak": learned.decides_areas, "empty": learned.decides_empty}.get(mode, False)
+        override = learned.override_threshold
+        if decides:
+            # the rules are weak, split or silent: the learned layer decides the ranking
+            lead = best
+            for a in areas:
+                if a.slug in allowed:
+                    p = allowed[a.slug]
+                    ev.setdefault(a.slug, []).append(_learned_item(learned, a.slug, p))
+                    scores[a.slug] = combine(ev[a.slug])
+                    reasons[a.slug] = f"learned from staff decisions ({p:.0%} sure)"
+        elif mode == "agree" and best != rule_top and override is not None:
+            if allowed[best] >= override:
+                # staff decided courses like this one against the rules, consistently
+                lead = best
+                p = allowed[best]
+                ev.setdefault(best, []).append(_learned_item(learned, best, p))
+                scores[best] = combine(ev[best])
+                rule_name = tax.get(rule_top).name
+                reasons[best] = (
+                    f"staff decisions on courses like this chose it ({p:.0%}) over the rules' "
+                    f"{rule_name}: check before approving"
+                )
+                reasons[rule_top] = (
+                    f"staff decisions on courses like this chose {tax.get(best).name}"
+                )
+    if lead is None and probs:  # the rules decide: calibrated probabilities gate `confident`
         for a in areas:
             p = probs.get(a.slug)
             if p is not None and reasons[a.slug] is None and learned.area_threshold is not None:
                 if p < learned.area_threshold:
                     reasons[a.slug] = _unsure(p, learned.area_threshold)
-    fallback = tax.setting("fallback_area")
     if fallback and not any(scores.values()):
         score = int(tax.setting("fallback_score"))
         ev.setdefault(fallback, []).append(
@@ -311,19 +340,7 @@ def _rank_areas(
             }
         )
         scores[fallback] = score
-    strong = {a.slug for a in areas if any(i.get("strong") for i in ev.get(a.slug, []))}
-    prefer = list(tax.setting("tie_break_areas"))
-    ranked = sorted(
-        areas,
-        key=lambda a: (
-            -scores[a.slug],
-            -(a.slug in strong),
-            prefer.index(a.slug) if a.slug in prefer else len(prefer),
-            _position(ev.get(a.slug, [])),
-            a.sort_order,
-            a.slug,
-        ),
-    )
+    ranked = _rule_order(tax, ev, scores, lead)
     hours = split_hours(
         course.hours,
         [(a.slug, scores[a.slug]) for a in ranked],
@@ -336,7 +353,7 @@ def _rank_areas(
         runner = others[0] if others else None
         gap = scores[area.slug] - (scores[runner.slug] if runner else 0)
         reason = reasons[area.slug]
-        if reason is None and gap <= 0:
+        if reason is None and gap <= 0 and area.slug != lead:
             reason = f"tied with {runner.name}" if runner else None
         confident = reason is None
         out.append(
@@ -356,40 +373,23 @@ def _rank_areas(
     return tuple(out)
 
 
-def split_hours(
-    hours: Decimal | None,
-    ranked: list[tuple[str, int]],
-    min_score: int,
-    step: Decimal = Decimal("0.25"),
-) -> dict[str, Decimal | None]:
-    """Split hours over the areas scoring >= min_score (by score, in `step` units); sums exactly.
-
-    The best area always gets a share; areas below min_score get 0. None hours give None.
-    """
-    if hours is None:
-        return {slug: None for slug, _ in ranked}
-    hours = Decimal(hours)
-    out: dict[str, Decimal | None] = {slug: Decimal(0) for slug, _ in ranked}
-    if not ranked:
-        return out
-    sharing = [(s, sc) for s, sc in ranked if sc >= min_score] or [ranked[0]]
-    if sharing[0][0] != ranked[0][0]:
-        sharing.insert(0, ranked[0])
-    units = int((hours / step).to_integral_value(rounding=ROUND_FLOOR)) if hours > 0 else 0
-    sharing = sharing[: max(units, 1)]
-    total = sum(max(sc, 1) for _, sc in sharing)
-    exact = [units * max(sc, 1) / total for _, sc in sharing]
-    given = [max(int(x), 1) if units >= len(sharing) else int(x) for x in exact]
-    while sum(given) > units:
-        i = max(range(len(given)), key=lambda k: (given[k], -k))
-        given[i] -= 1
-    order = sorted(range(len(exact)), key=lambda k: (-(exact[k] - int(exact[k])), k))
-    k = 0
-    while sum(given) < units:
-        given[order[k % len(order)]] += 1
-        k += 1
-    for (slug, _), n in zip(sharing, given, strict=True):
-        out[slug] = step * n
-    first = sharing[0][0]
-    out[first] = hours - sum((v for s, v in out.items() if s != first and v), Decimal(0))
-    return out
+def _rule_order(
+    tax: Taxonomy, ev: dict[str, list[Evidence]], scores: dict[str, int], lead: str | None = None
+) -> list[Category]:
+    """Areas best first: the learned layer's `lead` if it decides, then score, strong evidence,
+    the taxonomy's tie-break areas, the first mention in the title."""
+    areas = tax.areas
+    strong = {a.slug for a in areas if any(i.get("strong") for i in ev.get(a.slug, []))}
+    prefer = list(tax.setting("tie_break_areas"))
+    return sorted(
+        areas,
+        key=lambda a: (
+            a.slug != lead,
+            -scores[a.slug],
+            -(a.slug in strong),
+            prefer.index(a.slug) if a.slug in prefer else len(prefer),
+            _position(ev.get(a.slug, [])),
+            a.sort_order,
+            a.slug,
+        ),
+    )

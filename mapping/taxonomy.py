@@ -36,6 +36,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # and once staff decisions train the learned layer, its calibrated probability must clear the
     # threshold at which out-of-fold decisions were at least this precise.
     "confident_precision": 0.995,
+    # the learned layer overrides an area the rules agree on only where, out of fold, such
+    # overrides were at least this often right (staff deciding a class of titles against the rules)
+    "override_precision": 0.9,
     "learn_min_examples": 20,  # fewer staff decisions than this: rules only, no learned layer
     "learn_weight": 10.0,  # inverse regularisation (C) of the learned layer's logistic regressions
     "split_min_score": 90,  # areas at or above this share the course hours

@@ -109,3 +109,64 @@ def test_source_folds_keep_each_source_in_one_fold() -> None:
         assert sum(any(rows[i].source == src for i in f) for f in folds) == 1
     assert sorted(len(f) for f in folds) == [4, 4, 6]  # balanced: largest sources first
     assert len(source_folds(rows, 0)) == len(sizes)  # 0: leave-one-source-out
+
+
+def _class_against_rules() -> list[Example]:
+    # staff decide every "Crowd Control" course Technical, where the rules say Skill Development
+    out = [_ex(f"Crowd Control Module {i}", "technical-studies") for i in range(1, 9)]
+    for i in range(1, 4):
+        out += [_ex(f"{w} Qualification {i}", "skill-development") for w in ("Rifle", "Shotgun")]
+        out += [_ex(f"{w} {i}", "technical-studies") for w in ("Report Writing", "Traffic Stops")]
+        out += [_ex(f"{w} {i}", "interpersonal-perspectives") for w in ("Ethics", "Wellness")]
+        out += [_ex(f"Case Law Update {i}", "legal-studies")]
+    return out
+
+
+def test_staff_deciding_a_class_against_the_rules_moves_the_class(taxonomy: Taxonomy) -> None:
+    course = CourseInput("Crowd Control for Supervisors")
+    plain = Engine(taxonomy).suggest(course)
+    assert plain.top_area == "skill-development" and plain.areas[0].confident
+    engine = Engine(taxonomy, _class_against_rules())
+    assert engine.learner is not None and engine.learner.override_threshold is not None
+    s = engine.suggest(course)
+    assert s.top_area == "technical-studies"
+    assert not s.areas[0].confident  # an override is for review, never approved unread
+    assert "staff decisions on courses like this chose it" in (s.areas[0].reason or "")
+    # the rest of what the rules agree on stays
+    assert engine.suggest(CourseInput("Ethics in Policing")).top_area == (
+        "interpersonal-perspectives"
+    )
+
+
+def test_no_override_without_a_consistent_class(taxonomy: Taxonomy) -> None:
+    # decisions that agree with the rules never calibrate an override
+    engine = Engine(taxonomy, _decisions())
+    assert engine.learner is not None and engine.learner.override_threshold is None
+
+
+def test_same_title_decision_decides(taxonomy: Taxonomy) -> None:
+    decided = [_ex("Hazmat Awareness (2 hours)", "interpersonal-perspectives", ("de-escalation",))]
+    engine = Engine(taxonomy, decided)
+    s = engine.suggest(CourseInput("HAZMAT Awareness 2024"))  # hours and year are normalised away
+    assert s.top_area == "interpersonal-perspectives" and s.areas[0].confident
+    assert s.topic_slugs == ["de-escalation"] and s.topics[0].confident
+    assert "same title" in s.areas[0].evidence[0]["text"]
+    assert engine.suggest(CourseInput("Hazmat Awareness for Dispatch")).top_area != (
+        "interpersonal-perspectives"
+    )
+
+
+def test_same_title_decided_differently_is_not_confident(taxonomy: Taxonomy) -> None:
+    decided = [
+        _ex("Hazmat Awareness", "interpersonal-perspectives"),
+        _ex("Hazmat Awareness", "technical-studies"),
+    ]
+    s = Engine(taxonomy, decided).suggest(CourseInput("Hazmat Awareness"))
+    assert not s.areas[0].confident and "differently" in (s.areas[0].reason or "")
+
+
+def test_exclusion_keeps_the_model_off_a_blocked_area(taxonomy: Taxonomy) -> None:
+    # rules decide traps: a firearms-law title never becomes firearms by the learned layer
+    decided = _decisions() + [_ex(f"Firearms Range Day {i}", "skill-development") for i in range(6)]
+    s = Engine(taxonomy, decided).suggest(CourseInput("Firearms Law for Officers"))
+    assert "firearms" not in s.topic_slugs and s.top_area == "legal-studies"

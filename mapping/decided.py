@@ -1,0 +1,68 @@
+"""Decisions staff made on the very same title: they decide its area and topics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from .normalise import normalise
+from .results import CourseInput, Example
+from .taxonomy import Taxonomy
+
+__all__ = ["same_title_evidence", "title_key"]
+
+Evidence = dict[str, Any]
+
+
+def title_key(title: str) -> str:
+    """A title as the same-title lookup sees it: normalised tokens and identifiers."""
+    norm = normalise(title)
+    return " ".join([norm.key, *(i for i, _s, _e in norm.identifiers)])
+
+
+def _main_area(example: Example) -> str | None:
+    """The decided area with the most hours (first on a tie)."""
+    if not example.areas:
+        return None
+    top = max(Decimal(str(v)) for v in example.areas.values())
+    return next(s for s, v in example.areas.items() if Decimal(str(v)) == top)
+
+
+def same_title_evidence(
+    taxonomy: Taxonomy,
+    examples: Sequence[Example],
+    index: dict[str, list[int]],
+    courses: Sequence[CourseInput],
+    evidence_list: list[dict[str, list[Evidence]]],
+) -> None:
+    """Staff decided a course with the same normalised title: that decision decides (its main
+    area and its topics), confidently when every such decision agrees."""
+    for course, ev in zip(courses, evidence_list, strict=True):
+        found = index.get(title_key(course.title or ""))
+        if not found:
+            continue
+        decided = [examples[i] for i in found]
+        verdicts = {(_main_area(e), tuple(sorted(e.topics))) for e in decided}
+        ex = decided[-1]  # the latest decision
+        area = _main_area(ex)
+        agree = len(verdicts) == 1
+        for slug in [area, *ex.topics]:
+            if slug is None or slug not in taxonomy._by_slug:
+                continue
+            ev.setdefault(slug, []).append(
+                {
+                    "kind": "example",
+                    "same_title": True,
+                    "agree": agree,
+                    "example": ex.title,
+                    "course_id": ex.course_id,
+                    "decision": ex.decision,
+                    "similarity": 100,
+                    "field": "title",
+                    "score": 100,
+                    "strong": False,
+                    "text": f"staff {ex.decision} the same title '{ex.title}'"
+                    + ("" if agree else f" ({len(verdicts)} different decisions)"),
+                }
+            )
