@@ -20,7 +20,7 @@ from .results import Suggestion
 from .taxonomy import Taxonomy
 from .teach import teach_order
 
-__all__ = ["learn", "cv_source", "source_folds", "stratified", "compare"]
+__all__ = ["learn", "curve", "cv_source", "source_folds", "stratified", "compare"]
 
 _TEACH_ROUNDS = 3  # teach order picks in rounds, refitting on what was decided so far
 
@@ -108,16 +108,45 @@ def learn(
         if order == "teach":
             break  # the teach order is deterministic: one run is every seed
     w, lw = _mean(without), _mean(with_)
+    examples = round(fraction * len(rows))
     return {
         "fraction": fraction,
         "order": order,
         "seeds": seeds if order != "teach" else 1,
-        "examples": round(fraction * len(rows)),
+        "examples": examples,
         "without": w,
         "with": lw,
         "gain": compare(w, lw),
+        # what the catalog holds once those rows are decided (a decided row is right): compares
+        # orders fairly, since teach-me order leaves an easier rest than a random draw
+        "catalog_area_top1": round((examples + lw["area_top1"] * lw["n"]) / len(rows), 4),
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+CURVE = (0.05, 0.10, 0.25)
+
+
+def curve(
+    rows: Sequence[GoldRow], tax: Taxonomy, seeds: int = 5, fractions: Sequence[float] = CURVE
+) -> dict[str, Any]:
+    """Teach-me order against random draws at each fraction: area top-1 and topic precision on
+    the rest (with the examples) and of the whole catalog once the fraction is decided."""
+    started = time.perf_counter()
+    points = []
+    for fraction in fractions:
+        point: dict[str, Any] = {"fraction": fraction}
+        for order in ("random", "teach"):
+            r = learn(rows, tax, fraction, seeds, order)
+            point[order] = {
+                "rest_area_top1": r["with"]["area_top1"],
+                "rest_topic_precision": r["with"]["topic_precision"],
+                "gain_area_top1": r["gain"]["area_top1"],
+                "catalog_area_top1": r["catalog_area_top1"],
+                "confident_label_precision": r["with"]["confident_label_precision"],
+            }
+        points.append(point)
+    return {"curve": points, "seconds": round(time.perf_counter() - started, 2)}
 
 
 def source_folds(rows: Sequence[GoldRow], folds: int) -> list[list[int]]:

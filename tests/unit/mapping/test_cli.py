@@ -156,3 +156,12 @@ def test_evaluate_cv_source(capsys: pytest.CaptureFixture[str]) -> None:
 def test_evaluate_learn_bad_fraction(fraction: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", str(GOLD), "--learn", fraction]) == 2
     assert "fraction" in capsys.readouterr().err
+
+
+def test_evaluate_curve_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(GOLD), "--curve", "--seeds", "1", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [p["fraction"] for p in d["curve"]] == [0.05, 0.10, 0.25]
+    for point in d["curve"]:
+        for order in ("random", "teach"):
+            assert 0 <= point[order]["catalog_area_top1"] <= 1

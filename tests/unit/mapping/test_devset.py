@@ -44,18 +44,19 @@ def test_area_top1_on_unambiguous_rows(figures: dict) -> None:
 
 
 def test_area_top1_and_top3(figures: dict) -> None:
-    assert figures["area_top1"] >= 0.92  # measured 0.9245
+    assert figures["area_top1"] >= 0.925  # measured 0.9283
     assert figures["area_top3"] >= 0.99
 
 
 def test_topics(figures: dict) -> None:
-    assert figures["topic_precision"] >= 0.96  # measured 0.9615
+    assert figures["topic_precision"] >= 0.98  # measured 0.9804
     assert figures["topic_recall"] >= 0.90  # measured 0.9091
 
 
 def test_confident_labels_are_safe_and_common(figures: dict) -> None:
-    assert figures["confident_label_precision"] >= 0.995  # measured 0.9959 (1 wrong of 241)
-    assert figures["confident_area_share"] >= 0.60  # measured 0.7245
+    assert figures["confident_label_precision"] >= 0.995  # measured 1.0 (0 wrong of 246)
+    assert figures["confident_area_share"] >= 0.60  # measured 0.7472
+    assert figures["confident_wrong"] == 0
     assert figures["confident_area_precision"] >= 0.995
     assert figures["confident_wrong_rate"] <= 0.005
 
@@ -71,16 +72,22 @@ def test_learning_from_a_quarter_keeps_precision(rows: list, taxonomy: Taxonomy)
     result = learn(rows, taxonomy, 0.25, seeds=5)
     with_, gain = result["with"], result["gain"]
     assert result["examples"] == 66 and with_["n"] == 199
-    # measured: area top-1 0.9226 -> 0.9216, topic precision 0.9563 -> 0.9563
-    assert gain["area_top1"] >= -0.01
+    # measured (seeded): area top-1 on the rest 0.9256 -> 0.9276 (+0.2 points; the issue's
+    # +3 is not reached: see the note), topic precision 0.9802 -> 0.9802, confident labels 100 %
+    # right on 72 % of the rest
+    assert gain["area_top1"] >= 0.0
     assert gain["topic_precision"] >= 0.0
-    assert with_["confident_label_precision"] >= 0.99
+    assert with_["confident_label_precision"] >= 0.995
+    assert with_["confident_wrong"] == 0
     assert with_["confident_area_share"] >= 0.60
 
 
 def test_teach_order_beats_random_at_a_tenth(rows: list, taxonomy: Taxonomy) -> None:
-    teach = learn(rows, taxonomy, 0.10, order="teach")["with"]
-    random = learn(rows, taxonomy, 0.10, seeds=3)["with"]
-    # measured: 0.9331 vs 0.9255 area top-1 on the rest; topic precision 1.0 vs 0.9617
+    taught = learn(rows, taxonomy, 0.10, order="teach")
+    drawn = learn(rows, taxonomy, 0.10, seeds=3)
+    teach, random = taught["with"], drawn["with"]
+    # the whole catalog once a tenth is decided (decided rows right): measured 0.9509 vs 0.9381
+    assert taught["catalog_area_top1"] > drawn["catalog_area_top1"]
+    # measured: 0.9456 vs 0.9316 area top-1 on the rest; topic precision 1.0 vs 0.9858
     assert teach["area_top1"] > random["area_top1"]
     assert teach["topic_precision"] >= random["topic_precision"]
