@@ -13,6 +13,7 @@ import orjson
 from flask import (
     Response,
     abort,
+    current_app,
     make_response,
     render_template,
     request,
@@ -87,15 +88,27 @@ def page_url(course_id: int) -> str:
     return url_for("public.course", course_id=course_id, _external=True)
 
 
+def _route(endpoint: str, external: bool = False, **values) -> str:
+    """url_for(endpoint, _external=external, **values), built once per worker for each request
+    root (scheme, host, script root): the public pages build the same few routes on every
+    request. The cache is dropped when full (Host headers are the visitor's to choose)."""
+    cache = current_app.extensions.setdefault("public_routes", {})
+    key = (endpoint, external, request.root_url, *values.items())
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= 512:
+            cache.clear()
+        found = cache[key] = url_for(endpoint, _external=external, **values)
+    return found
+
+
 _ID_MARK = 987654321987  # a course id no route spells otherwise, cut out of one built URL
 
 
 def course_links(external: bool = True):
     """`page_url` for many courses: the URL of a course page as url_for builds it, with the route
     built once (a search page links each of its courses, an export every matching one)."""
-    head, _, tail = url_for("public.course", course_id=_ID_MARK, _external=external).partition(
-        str(_ID_MARK)
-    )
+    head, _, tail = _route("public.course", external, course_id=_ID_MARK).partition(str(_ID_MARK))
     return lambda course_id: f"{head}{int(course_id)}{tail}"
 
 
@@ -103,21 +116,17 @@ def _link(endpoint: str):
     """Links to `endpoint` from a query string (CourseQuery.toggled_strings), as url_for builds
     them, but with the route built once: a search page has a toggle link per facet value, and
     url_for each time was a noticeable share of a search request."""
-    base = url_for(endpoint)
+    base = _route(endpoint)
     return lambda args: f"{base}?{args}" if args else base
 
 
 def _links_with(query: CourseQuery):
     """`url_with(endpoint, **changes)` for a template: url_for(endpoint, **query.to_args(**changes)),
-    with each endpoint's route built once per page."""
-    bases: dict[str, str] = {}
+    with each endpoint's route built once."""
 
     def url_with(endpoint: str, **changes) -> str:
-        base = bases.get(endpoint)
-        if base is None:
-            base = bases[endpoint] = url_for(endpoint)
         args = query_string(query.to_args(**changes))
-        return f"{base}?{args}" if args else base
+        return f"{_route(endpoint)}?{args}" if args else _route(endpoint)
 
     return url_with
 
@@ -194,12 +203,8 @@ def courses_json():
     links, next_url = course_links(), None
     if result.has_next:
         picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
-        next_url = url_for(
-            "public.courses_json",
-            **query.to_args(page=query.page + 1),
-            **picked,
-            _external=True,
-        )
+        args = query_string({**query.to_args(page=query.page + 1), **picked})
+        next_url = f"{_route('public.courses_json', True)}?{args}"
     return _json_response(
         {
             "total": result.total,
