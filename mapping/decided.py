@@ -10,7 +10,7 @@ from .normalise import normalise
 from .results import CourseInput, Example
 from .taxonomy import Taxonomy
 
-__all__ = ["same_title_evidence", "title_key"]
+__all__ = ["SameTitle", "title_key"]
 
 Evidence = dict[str, Any]
 
@@ -29,40 +29,56 @@ def _main_area(example: Example) -> str | None:
     return next(s for s, v in example.areas.items() if Decimal(str(v)) == top)
 
 
-def same_title_evidence(
-    taxonomy: Taxonomy,
-    examples: Sequence[Example],
-    index: dict[str, list[int]],
-    courses: Sequence[CourseInput],
-    evidence_list: list[dict[str, list[Evidence]]],
-) -> None:
-    """Staff decided a course with the same normalised title: that decision decides (its main
-    area and its topics), confidently when every such decision agrees."""
-    for course, ev in zip(courses, evidence_list, strict=True):
-        found = index.get(title_key(course.title or ""))
-        if not found:
-            continue
-        decided = [examples[i] for i in found]
-        verdicts = {(_main_area(e), tuple(sorted(e.topics))) for e in decided}
-        ex = decided[-1]  # the latest decision
-        area = _main_area(ex)
-        agree = len(verdicts) == 1
-        for slug in [area, *ex.topics]:
-            if slug is None or slug not in taxonomy._by_slug:
+class SameTitle:
+    """The decided courses by normalised title."""
+
+    def __init__(
+        self, taxonomy: Taxonomy, examples: Sequence[Example], keys: Sequence[Sequence[str]]
+    ) -> None:
+        """`keys`: the decided courses' content keys (Engine.keys)."""
+        self.taxonomy = taxonomy
+        self.examples = examples
+        self.index: dict[str, list[int]] = {}
+        for i, e in enumerate(examples):
+            self.index.setdefault(title_key(e.title), []).append(i)
+        self.decided_keys = {tuple(k) for k in keys}
+
+    def add(
+        self,
+        courses: Sequence[CourseInput],
+        evidence_list: list[dict[str, list[Evidence]]],
+        keys: Sequence[Sequence[str]],
+    ) -> None:
+        """Staff decided a course with the same normalised title: that decision decides (its main
+        area and its topics), confidently when every such decision agrees. Equal titles have equal
+        content keys, so only courses whose keys a decided course shares are normalised again."""
+        for course, ev, k in zip(courses, evidence_list, keys, strict=True):
+            if tuple(k) not in self.decided_keys:
                 continue
-            ev.setdefault(slug, []).append(
-                {
-                    "kind": "example",
-                    "same_title": True,
-                    "agree": agree,
-                    "example": ex.title,
-                    "course_id": ex.course_id,
-                    "decision": ex.decision,
-                    "similarity": 100,
-                    "field": "title",
-                    "score": 100,
-                    "strong": False,
-                    "text": f"staff {ex.decision} the same title '{ex.title}'"
-                    + ("" if agree else f" ({len(verdicts)} different decisions)"),
-                }
-            )
+            found = self.index.get(title_key(course.title or ""))
+            if not found:
+                continue
+            decided = [self.examples[i] for i in found]
+            verdicts = {(_main_area(e), tuple(sorted(e.topics))) for e in decided}
+            ex = decided[-1]  # the latest decision
+            area = _main_area(ex)
+            agree = len(verdicts) == 1
+            for slug in [area, *ex.topics]:
+                if slug is None or slug not in self.taxonomy._by_slug:
+                    continue
+                ev.setdefault(slug, []).append(
+                    {
+                        "kind": "example",
+                        "same_title": True,
+                        "agree": agree,
+                        "example": ex.title,
+                        "course_id": ex.course_id,
+                        "decision": ex.decision,
+                        "similarity": 100,
+                        "field": "title",
+                        "score": 100,
+                        "strong": False,
+                        "text": f"staff {ex.decision} the same title '{ex.title}'"
+                        + ("" if agree else f" ({len(verdicts)} different decisions)"),
+                    }
+                )

@@ -16,7 +16,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .decided import same_title_evidence, title_key
+from .decided import SameTitle
 from .fuzzy import best_per_group
 from .normalise import STOPWORDS, Normalised, Token, normalise
 from .results import CourseInput, Example, Suggestion
@@ -68,12 +68,10 @@ class Engine:
         self._vocab_list = list(comp.vocabulary)
         self.learner = None
         self._similar: SimilarityIndex | None = None
-        self._same_title: dict[str, list[int]] = {}
         if self.examples:
-            for i, e in enumerate(self.examples):
-                self._same_title.setdefault(title_key(e.title), []).append(i)
             keys = self.keys([e.title for e in self.examples])
             self._example_keys = keys
+            self._same = SameTitle(taxonomy, self.examples, keys)
             self._similar = SimilarityIndex(keys, extra=[c.split() for c in comp.choices])
             if learner is not None:
                 self.learner = learner
@@ -144,9 +142,7 @@ class Engine:
                 views = self.learner.predict(self, ks, evs)  # reads the rules' evidence only
             if self._similar is not None:
                 self._example_evidence(evs, ks)
-                same_title_evidence(
-                    self.taxonomy, self.examples, self._same_title, distinct[part], evs
-                )
+                self._same.add(distinct[part], evs, ks)
             for course, ev, view in zip(distinct[part], evs, views, strict=True):
                 done[course] = build_suggestion(self.taxonomy, course, ev, view)
             evidence_list[part] = [{}] * len(evs)  # built: the suggestions hold what they need
