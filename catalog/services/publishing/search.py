@@ -172,6 +172,10 @@ class Match:
         "CROSS JOIN LATERAL (SELECT * FROM courses c WHERE c.id = page.course_id OFFSET 0) c"
     )
     detail_where: str = "TRUE"
+    # PostgreSQL: the tsquery expressions of `ids_sql` and `title_ids_sql`, so both passes can
+    # run as one index scan (sql.match_ids); None where there is no such split.
+    tsquery: str | None = None
+    title_tsquery: str | None = None
 
 
 def match(dialect: str, query: TextQuery, *, fuzzy: bool = False) -> Match | None:
@@ -234,9 +238,12 @@ def _match_postgresql(query: TextQuery, fuzzy: bool) -> Match:
         terms.append("(" + " || ".join(alts) + ")")
         title_terms.append("(" + " || ".join(title_alts) + ")")
     tsq = "(" + " && ".join(terms) + ")"
+    title_tsq = f"({' && '.join(title_terms)})"
     return Match(
         ids_sql=ids + f"s.doc @@ {tsq}",
-        title_ids_sql=ids + f"s.doc @@ ({' && '.join(title_terms)})",
+        title_ids_sql=ids + f"s.doc @@ {title_tsq}",
+        tsquery=tsq,
+        title_tsquery=title_tsq,
         title_sql=f"ts_headline('english', c.title, {tsq}, :hl_title)",
         snippet_sql=f"ts_headline('english', c.description, {tsq}, :hl_snippet)",
         params=params,

@@ -98,10 +98,33 @@ def _ids(value) -> np.ndarray:
 
 def match_ids(session, match: fulltext.Match, *, titles: bool) -> tuple[np.ndarray, np.ndarray]:
     """Ids of every course the text matches, and (when `titles`) of those whose title does."""
+    if match.tsquery is not None and match.title_tsquery is not None:
+        return _match_ids_postgresql(session, match, titles)
     if not titles:
         return _ids(run(session, match.ids_sql, match.params)[0][0]), np.empty(0, dtype=np.int64)
     # Both passes in one statement: one round trip to the database.
     row = run(session, f"SELECT ({match.ids_sql}), ({match.title_ids_sql})", match.params)[0]
+    return _ids(row[0]), _ids(row[1])
+
+
+def _match_ids_postgresql(session, match: fulltext.Match, titles: bool):
+    """One index scan, the title condition tested on its rows (a title match is a match: the
+    title query is the same query with every word restricted to weight A). 'advanced' at 10,000
+    courses (loaded machine): two scans 15-20 ms, one 4-8 ms. Each tsquery is a scalar subquery,
+    computed once per statement even in the generic plan of a prepared statement (psycopg
+    prepares from the 5th execution), which would otherwise build it again for every row the
+    recheck and the FILTER test."""
+    title = "NULL"
+    if titles:
+        title = (
+            "string_agg(s.course_id::text, ',') "
+            f"FILTER (WHERE s.doc @@ (SELECT {match.title_tsquery}))"
+        )
+    statement = (
+        f"SELECT string_agg(s.course_id::text, ','), {title} "
+        f"FROM search_courses s WHERE s.doc @@ (SELECT {match.tsquery})"
+    )
+    row = run(session, statement, match.params)[0]
     return _ids(row[0]), _ids(row[1])
 
 
