@@ -93,7 +93,17 @@ def _route(endpoint: str, external: bool = False, **values) -> str:
     root (scheme, host, script root): the public pages build the same few routes on every
     request. The cache is dropped when full (Host headers are the visitor's to choose)."""
     cache = current_app.extensions.setdefault("public_routes", {})
-    key = (endpoint, external, request.root_url, *values.items())
+    environ = request.environ  # the request root, from the environ (root_url parses it anew)
+    key = (
+        endpoint,
+        external,
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST"),
+        environ.get("SERVER_NAME"),
+        environ.get("SERVER_PORT"),
+        environ.get("SCRIPT_NAME"),
+        *values.items(),
+    )
     found = cache.get(key)
     if found is None:
         if len(cache) >= 512:

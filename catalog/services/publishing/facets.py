@@ -117,10 +117,16 @@ def select(
     every = combined(None)
     counts: dict[str, dict] = {}
     area_kind = {r[0]: r[3] for r in taxonomy.rows}
+    category_sums: dict[str | None, np.ndarray] = {}  # by the filter left out (None: none)
     for facet in FACETS:
         mask = combined(facet) if facet in filters else every
         if facet in ("area", "topic"):
-            sums = cats_c[mask].sum(axis=0) if len(s.cat_ids) else []
+            left_out = facet if facet in filters else None
+            sums = category_sums.get(left_out)
+            if sums is None:  # area and topic share one count when neither is filtered
+                sums = category_sums[left_out] = (
+                    np.count_nonzero(cats_c[mask], axis=0) if len(s.cat_ids) else []
+                )
             counts[facet] = {
                 cid: int(n)
                 for cid, n in zip(s.cat_ids, sums, strict=False)

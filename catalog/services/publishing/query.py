@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import quote_plus
 
 from sqlalchemy import text
@@ -227,18 +227,19 @@ class CourseQuery:
             args["page"] = str(page)
         return args
 
+    @cached_property
+    def _page_one_parts(self) -> list[tuple[str, str]]:
+        """(argument name, its encoded name=value pairs) of `to_args(page=1)`, encoded once."""
+        return [(key, query_string({key: value})) for key, value in self.to_args(page=1).items()]
+
     def toggled_strings(self, facet: str, values) -> list[str]:
         """The query strings of `toggled(facet, v)` for each of `values`, encoded as
         `query_string` would, with the arguments of the other facets encoded once."""
         name, attr = facet, _FACET_ATTRS[facet]
-        before, after, seen = [], [], False
-        for key, value in self.to_args(page=1).items():
-            if key == name:
-                seen = True
-            else:
-                (after if seen or _ARG_RANK[key] > _ARG_RANK[name] else before).append({key: value})
-        head = "&".join(query_string(a) for a in before)
-        tail = "&".join(query_string(a) for a in after)
+        rank = _ARG_RANK[name]
+        parts = self._page_one_parts
+        head = "&".join(p for key, p in parts if _ARG_RANK[key] < rank)
+        tail = "&".join(p for key, p in parts if _ARG_RANK[key] > rank)
         current = getattr(self, attr)
         shown = format_hours if facet == "hours" else str
         out = []
