@@ -170,6 +170,10 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         # Heavy uploads (catalog files, the planner's records) at once per worker process, and
         # the seconds one waits for a slot before a 503 with Retry-After.
         "UPLOAD_SLOTS": int(os.environ.get("UPLOAD_SLOTS", "1")),
+        # ... and in all the workers sharing this instance folder (0 = no such limit).
+        "UPLOAD_HOST_SLOTS": int(
+            os.environ.get("UPLOAD_HOST_SLOTS", str(max(1, (os.cpu_count() or 2) // 2)))
+        ),
         "UPLOAD_WAIT_SECONDS": float(os.environ.get("UPLOAD_WAIT_SECONDS", "2")),
         "CATALOG_JURISDICTION": served,
         "SESSION_COOKIE_HTTPONLY": True,

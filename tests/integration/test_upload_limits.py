@@ -163,6 +163,35 @@ def test_one_upload_too_many_is_a_503_with_retry_after_and_nothing_else_waits(
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
 
 
+@pytest.mark.app_config(UPLOAD_WAIT_SECONDS=0, UPLOAD_HOST_SLOTS=1)
+def test_the_host_slot_is_shared_by_every_worker(app, client, taxonomy, users):
+    import fcntl
+
+    _, token = issue_token(db.session, users["provider_a"])
+    db.session.commit()
+    folder = Path(app.instance_path) / "upload-slots"
+    folder.mkdir(parents=True, exist_ok=True)
+    # another worker process (same instance folder) is working on an upload
+    with open(folder / "catalog-0.lock", "w") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        response = client.post(
+            "/api/v1/catalogs?dry_run=1",
+            data={"file": (io.BytesIO(big_csv(5)), "catalog.csv")},
+            headers={"Authorization": f"Bearer {token}"},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 503 and response.headers["Retry-After"]
+    response = client.post(
+        "/api/v1/catalogs?dry_run=1",
+        data={"file": (io.BytesIO(big_csv(5)), "catalog.csv")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    with open(folder / "catalog-0.lock", "w") as after:  # released after the answer
+        fcntl.flock(after, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def test_an_import_may_use_a_recent_engine_but_reviewing_sees_the_new_one(
     app, taxonomy, make_course, monkeypatch
 ):
