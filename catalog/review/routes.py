@@ -8,7 +8,9 @@ from urllib.parse import parse_qsl, urlencode
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from catalog.extensions import db
@@ -21,7 +23,7 @@ from catalog.review.decision import (
 )
 from catalog.review.forms import SCORE_CHOICES, BulkApproveForm, DecisionForm
 from catalog.services.errors import Conflict, Invalid, NotFound
-from catalog.services.reviewing import bulk, decisions
+from catalog.services.reviewing import bulk, decisions, refresh
 from catalog.services.reviewing.queue import BANDS, SORTS, QueueQuery, next_pending_id
 from catalog.services.suggesting import categories_by_slug, suggested_labels
 from catalog.serving import jurisdiction_code, served
@@ -44,11 +46,25 @@ def _categories():
     return jurisdiction, categories_by_slug(db.session, jurisdiction)
 
 
+def _refresh(jurisdiction, ids: list[int] | None = None) -> None:
+    """Re-suggest stale pending courses with what the latest decisions taught the engine
+    (services/reviewing/refresh.py) and commit; if another request refreshed or decided the same
+    courses meanwhile, theirs stands and this refresh is dropped."""
+    if jurisdiction is None:
+        return
+    try:
+        refresh.refresh_pending(db.session, jurisdiction, ids=ids)
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+
+
 @bp.get("/", strict_slashes=False)  # /review, /provider, /admin answer the page, not 308
 @roles_required("staff")
 def queue():
     """Courses waiting for a decision, filtered and sorted, with counts per filter."""
     jurisdiction, categories = _categories()
+    _refresh(jurisdiction)
     q = QueueQuery.from_args(request.args, categories, _queue_link)
     pagination = db.paginate(
         q.select(db.session, jurisdiction), page=q.page, per_page=q.per_page, error_out=False
@@ -98,6 +114,8 @@ def _load_course(course_id: int) -> Course:
 def course(course_id: int):
     """Everything a reviewer needs to decide one course."""
     course = _load_course(course_id)
+    if course.status == "pending":
+        _refresh(course.jurisdiction, [course.id])
     draft = expired.restore_draft(course_id)
     if draft is not None:
         message = "Your decision was not saved before you signed in again; what you typed is back."

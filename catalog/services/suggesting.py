@@ -20,19 +20,15 @@ from sqlalchemy.orm import selectinload
 
 from catalog.models import Category, Course, CourseCategory, Jurisdiction
 from catalog.models.types import utcnow
+from catalog.services import learning
 from catalog.services.courses import set_course_categories
 from mapping import CourseInput, Engine, Example, Taxonomy
 
 _CACHE: OrderedDict[str, Engine] = OrderedDict()
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
-# The learned layer (fitted on the decisions) per taxonomy version: (decisions it saw, learner).
-# A new decision gives a new engine at once (its similar-course evidence is current), but the
-# model is refitted only when the decisions grew by REFIT_MIN or REFIT_SHARE since its fit, or
-# shrank: fitting and calibrating thousands of decisions takes seconds, not a request's budget.
-_LEARNERS: dict[str, tuple[int, object]] = {}
-REFIT_MIN = 10
-REFIT_SHARE = 0.1
+
+# The learned layer: services/learning.py (refitted once per decisions version).
 # The engine last known current per (database, jurisdiction, taxonomy) and since when, for
 # get_engine(max_stale=...); the lock of each engine being built (one builder per key and process).
 _LATEST: dict[str, tuple[float, Engine]] = {}
@@ -140,6 +136,8 @@ def get_engine(
         if engine is not None:
             _CACHE.move_to_end(key)
             _LATEST[scope] = (time.monotonic(), engine)  # current as of now
+            if with_examples and engine.examples:
+                _current_learner(engine, tax, key, _learner_key(session, jurisdiction, tax_hash))
             return engine
         seen_at, latest = _LATEST.get(scope, (0.0, None))
         if latest is not None and max_stale > 0 and time.monotonic() - seen_at < max_stale:
@@ -155,21 +153,30 @@ def get_engine(
     return engine
 
 
+def _current_learner(engine: Engine, tax: dict, key: str, scope: str) -> None:
+    """A cached engine takes the learner a background fit of its version made meanwhile, or
+    starts that fit if decisions came while the previous one ran."""
+    learner = learning.fitted(scope, key)
+    if learner is not None:
+        engine.learner = learner
+    elif learning.stale(scope, key, engine.learner):
+        learning.refit_in_background(scope, key, tax, engine.examples)
+
+
 def _build_engine(session, jurisdiction, tax: dict, key: str, scope: str, with_examples: bool):
+    """A new engine; its learned layer is the one fitted on this decisions version (`key`), else
+    fitted now, or in the background while the previous one serves (services/learning.py)."""
     examples = load_examples(session, jurisdiction) if with_examples else []
-    tax_key = f"{session.get_bind().url}|{jurisdiction.id}|{key.split('|', 1)[0]}"
-    learner = None
-    with _LOCK:
-        seen, fitted = _LEARNERS.get(tax_key, (0, None))
-    n = len(examples)
-    if fitted is not None and seen <= n < seen + max(REFIT_MIN, seen * REFIT_SHARE):
-        learner = fitted
+    learner_scope = _learner_key(session, jurisdiction, key.split("|", 1)[0])
+    learner, background = None, False
+    if with_examples:
+        learner, background = learning.learner_for(learner_scope, key, len(examples))
     engine = Engine(Taxonomy.from_dict(tax), examples=examples, learner=learner)
+    if with_examples and learner is None:
+        learning.record(learner_scope, key, engine.learner)
+    if background:
+        learning.refit_in_background(learner_scope, key, tax, examples)
     with _LOCK:
-        if with_examples and learner is None:
-            _LEARNERS[tax_key] = (n, engine.learner)
-            while len(_LEARNERS) > _CACHE_SIZE:
-                _LEARNERS.pop(next(iter(_LEARNERS)))
         _CACHE[key] = engine
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -177,6 +184,10 @@ def _build_engine(session, jurisdiction, tax: dict, key: str, scope: str, with_e
         while len(_LATEST) > _CACHE_SIZE:
             _LATEST.pop(next(iter(_LATEST)))
     return engine
+
+
+def _learner_key(session, jurisdiction: Jurisdiction, tax_hash: str) -> str:
+    return f"{session.get_bind().url}|{jurisdiction.id}|{tax_hash}"
 
 
 def similar_decided(
