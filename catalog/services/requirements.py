@@ -36,26 +36,23 @@ def set_covering(session, jurisdiction_id: int, day: dt.date) -> RequirementSet 
 def current_set(
     session, today: dt.date, jurisdiction_id: int | None = None
 ) -> RequirementSet | None:
-    """The set whose period contains today; else the latest one that has started; else the first.
-    Only the given jurisdiction's sets when `jurisdiction_id` is given."""
+    """The one rule for "the current requirement set" (public finder, planner): the set whose
+    period contains today (the latest starting, if several); else the latest one that has
+    started; else, before any has started, the first one to come. Only the given
+    jurisdiction's sets when `jurisdiction_id` is given."""
     mine = (
         (RequirementSet.jurisdiction_id == jurisdiction_id,) if jurisdiction_id is not None else ()
     )
+    sets = select(RequirementSet).where(*mine).options(*_WITH_REQUIREMENTS).limit(1)
+    started = RequirementSet.starts_on <= today
+    newest_first = (RequirementSet.starts_on.desc(), RequirementSet.id.desc())
     found = session.scalar(
-        select(RequirementSet)
-        .where(RequirementSet.starts_on <= today, RequirementSet.ends_on >= today, *mine)
-        .order_by(RequirementSet.starts_on.desc())
-        .options(*_WITH_REQUIREMENTS)
-        .limit(1)
+        sets.where(started, RequirementSet.ends_on >= today).order_by(*newest_first)
     )
     if found is None:
-        found = session.scalar(
-            select(RequirementSet)
-            .where(*mine)
-            .order_by((RequirementSet.starts_on <= today).desc(), RequirementSet.starts_on.desc())
-            .options(*_WITH_REQUIREMENTS)
-            .limit(1)
-        )
+        found = session.scalar(sets.where(started).order_by(*newest_first))
+    if found is None:
+        found = session.scalar(sets.order_by(RequirementSet.starts_on, RequirementSet.id))
     return found
 
 

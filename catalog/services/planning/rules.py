@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import LIVE_DELIVERY_MODES, Category, Jurisdiction, Requirement, RequirementSet
+from catalog.services import requirements as requirement_sets
 from catalog.services.errors import Invalid
 
 TOTAL = "total"
@@ -133,22 +134,6 @@ class RuleSet:
         return out
 
 
-def current_set(session, jurisdiction: Jurisdiction, today: dt.date) -> RequirementSet | None:
-    """The set whose period holds `today`, else the latest one that has started, else the first."""
-    sets = list(
-        session.scalars(
-            select(RequirementSet)
-            .where(RequirementSet.jurisdiction_id == jurisdiction.id)
-            .order_by(RequirementSet.starts_on)
-        )
-    )
-    for found in sets:
-        if found.starts_on <= today <= found.ends_on:
-            return found
-    started = [s for s in sets if s.starts_on <= today]
-    return started[-1] if started else (sets[0] if sets else None)
-
-
 def load_rules(session, jurisdiction: Jurisdiction, period: str | None, today: dt.date) -> RuleSet:
     """The named period's requirement set (default: the current one) as a RuleSet; an unknown
     name is Invalid naming the periods that exist."""
@@ -169,7 +154,7 @@ def load_rules(session, jurisdiction: Jurisdiction, period: str | None, today: d
                 [{"field": "period", "message": f"unknown period '{period[:80]}'"}],
             )
     else:
-        found = current_set(session, jurisdiction, today)
+        found = requirement_sets.current_set(session, today, jurisdiction.id)
         if found is None:
             raise Invalid(
                 f"No requirement set is set up for {jurisdiction.name} yet.",
