@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Jurisdiction, Requirement, RequirementSet, User
-from catalog.services import audit
+from catalog.services import audit, requirement_rules
 from catalog.services.errors import Invalid
 
 MAX_MIN_HOURS = 1000
@@ -112,7 +112,9 @@ def save_set(
 ) -> RequirementSet:
     """Create (req_set None) or edit a set: `values` holds name, starts_on, ends_on, grace_until,
     total_hours, approved_provider_min_hours, source_url, notes; `minimums` the typed minimum
-    per category slug (blank: no minimum). Raises Invalid with one detail per problem."""
+    per category slug (blank: no minimum). Raises Invalid with one detail per problem: a
+    minimum that is not a number of hours, a name already used, minimums that cannot fit in the
+    total (requirement_rules)."""
     wanted, errors = _minimums(jurisdiction, minimums)
     name = (values.get("name") or "").strip()
     clash = session.scalar(
@@ -124,6 +126,12 @@ def save_set(
     )
     if clash:
         errors.append(f"A requirement set called {name} already exists.")
+    errors += requirement_rules.minimum_problems(
+        {c.id: c for c in jurisdiction.categories},
+        wanted,
+        values.get("total_hours"),
+        values.get("approved_provider_min_hours"),
+    )
     if errors:
         raise Invalid(errors[0], [{"field": "minimums", "message": e} for e in errors])
     before = snapshot(req_set) if req_set else {}
