@@ -124,6 +124,17 @@ def course(course_id: int):
     return render_template("review/course.html", **decision_context(course, form))
 
 
+def _after_decision(course: Course, action: str):
+    """Say what was decided and open the next course waiting (the queue when none is)."""
+    verb = {"approve": "Approved", "override": "Approved", "reject": "Rejected"}[action]
+    flash(f"{verb} “{course.title}”.", "success")
+    following = next_pending_id(db.session, course.id)
+    if following is not None:
+        return redirect(url_for("review.course", course_id=following))
+    flash("The queue is empty. Well done.", "success")
+    return redirect(url_for("review.queue"))
+
+
 @bp.post("/<int:course_id>")
 @roles_required("staff")
 def decide(course_id: int):
@@ -158,13 +169,7 @@ def decide(course_id: int):
             problems = exc.details or [{"field": "", "message": exc.message}]
             message = exc.message
         else:
-            verb = {"approve": "Approved", "override": "Approved", "reject": "Rejected"}[action]
-            flash(f"{verb} “{course.title}”.", "success")
-            following = next_pending_id(db.session, course.id)
-            if following is not None:
-                return redirect(url_for("review.course", course_id=following))
-            flash("The queue is empty. Well done.", "success")
-            return redirect(url_for("review.queue"))
+            return _after_decision(course, action)
     else:
         message = " ".join(p["message"] for p in problems)
     ctx = decision_context(course, form, submitted=(action, areas, topics))
