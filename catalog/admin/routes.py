@@ -164,23 +164,7 @@ def _preview_or_save(
 
     jurisdiction = _target()
     if step != "save":
-        try:
-            rows = taxonomy_edits.preview(db.session, jurisdiction, change)
-        except Invalid as exc:
-            flash(exc.message, "error")
-            return redirect(back)
-        return render_template(
-            "admin/preview.html",
-            change=change,
-            description=taxonomy_edits.describe(change),
-            rows=rows,
-            hidden=hidden,
-            action_url=request.path,
-            back=back,
-            categories={c.slug: c for c in jurisdiction.categories},
-            confirm_label=label or "Save the change",
-            warnings=taxonomy_edits.warnings(db.session, jurisdiction, change),
-        )
+        return _preview(jurisdiction, change, back, hidden, label)
     try:
         count = _apply_and_resuggest(jurisdiction, change, _target)
     except Invalid as exc:
@@ -196,6 +180,28 @@ def _preview_or_save(
         "success",
     )
     return redirect(done or back)
+
+
+def _preview(jurisdiction: Jurisdiction, change: dict, back: str, hidden: dict, label: str):
+    """The preview page of a change (the pending courses it would move, its warnings), or back
+    to `back` with the reason when the change is refused."""
+    try:
+        rows = taxonomy_edits.preview(db.session, jurisdiction, change)
+    except Invalid as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    return render_template(
+        "admin/preview.html",
+        change=change,
+        description=taxonomy_edits.describe(change),
+        rows=rows,
+        hidden=hidden,
+        action_url=request.path,
+        back=back,
+        categories={c.slug: c for c in jurisdiction.categories},
+        confirm_label=label or "Save the change",
+        warnings=taxonomy_edits.warnings(db.session, jurisdiction, change),
+    )
 
 
 @bp.post("/categories/<int:category_id>/keywords")

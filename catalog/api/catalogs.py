@@ -98,6 +98,26 @@ def _body(report, *, dry_run: bool, errors=None) -> dict:
     return body
 
 
+def _refusal(exc: Invalid, dry_run: bool) -> dict:
+    """The 422 body of a refused import: the usual counts, every problem as {row, field,
+    message}, and the canonical `error`/`details` pair."""
+    details = [
+        {"row": d.get("row"), "field": d.get("field"), "message": d.get("message")}
+        for d in exc.details
+        if isinstance(d, dict)
+    ]
+    body = _body(
+        getattr(exc, "report", None),
+        dry_run=dry_run,
+        errors=details or [{"row": None, "field": "file", "message": exc.message}],
+    )
+    if not dry_run:  # nothing was written, so nothing was created or updated
+        body.update(created=0, updated=0, unchanged=0)
+    body["error"] = exc.message
+    body["details"] = body["errors"]
+    return body
+
+
 @bp.post("/catalogs")
 @roles_required("provider", "staff")
 @late_write_lock
@@ -110,11 +130,9 @@ def post_catalog():
     user = api_user()
     provider = _provider_for(user)
     dry_run = request.args.get("dry_run", "").lower() in TRUE
-    config = current_app.config
-    report = None
     deadline = upload_deadline()
     try:
-        table, filename = _read_request(config["MAX_CATALOG_ROWS"], deadline)
+        table, filename = _read_request(current_app.config["MAX_CATALOG_ROWS"], deadline)
         report = import_table(
             db.session,
             provider,
@@ -127,21 +145,7 @@ def post_catalog():
         )
     except Invalid as exc:
         db.session.rollback()
-        details = [
-            {"row": d.get("row"), "field": d.get("field"), "message": d.get("message")}
-            for d in exc.details
-            if isinstance(d, dict)
-        ]
-        body = _body(
-            getattr(exc, "report", None),
-            dry_run=dry_run,
-            errors=details or [{"row": None, "field": "file", "message": exc.message}],
-        )
-        if not dry_run:  # nothing was written, so nothing was created or updated
-            body.update(created=0, updated=0, unchanged=0)
-        body["error"] = exc.message
-        body["details"] = body["errors"]
-        return jsonify(body), 422
+        return jsonify(_refusal(exc, dry_run)), 422
     if dry_run:
         db.session.rollback()
         return jsonify(_body(report, dry_run=True)), 200

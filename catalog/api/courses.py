@@ -139,6 +139,48 @@ def _parse_areas(raw) -> dict:
     return areas
 
 
+def _decision_args(body: dict) -> dict:
+    """The decision a JSON body asks for, as decisions.decide's keyword arguments (action,
+    areas, topics, note, approved_until, control_number); Invalid naming the field otherwise."""
+    topics = body.get("topics") or []
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise Invalid(
+            "'topics' must be a list of topic slugs.",
+            [{"field": "topics", "message": "Expected a list of strings."}],
+        )
+    until = body.get("approved_until")
+    if until is not None:
+        try:
+            until = dt.date.fromisoformat(str(until))
+        except ValueError:
+            raise Invalid(
+                "'approved_until' must be a date like 2026-12-31.",
+                [{"field": "approved_until", "message": "Expected YYYY-MM-DD."}],
+            ) from None
+    action = body.get("action")
+    areas = _parse_areas(body.get("areas"))
+    if action == "override" and not areas:
+        raise Invalid(
+            'An override needs \'areas\': [{"slug", "hours"}, ...].',
+            [{"field": "areas", "message": "Choose at least one area for the hours."}],
+        )
+    note = body.get("note") or ""
+    control = body.get("control_number") or ""
+    if not isinstance(note, str) or not isinstance(control, str):
+        raise Invalid(
+            "'note' and 'control_number' must be strings.",
+            [{"field": "note", "message": "Expected a string."}],
+        )
+    return {
+        "action": action if isinstance(action, str) else "",
+        "areas": areas,
+        "topics": topics,
+        "note": note,
+        "approved_until": until,
+        "control_number": control,
+    }
+
+
 @bp.post("/courses/<int:course_id>/decision")
 @roles_required("staff")
 def decide(course_id: int):
@@ -159,47 +201,9 @@ def decide(course_id: int):
     if course is None:
         abort(404, f"There is no course {course_id}.")
     try:
-        topics = body.get("topics") or []
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise Invalid(
-                "'topics' must be a list of topic slugs.",
-                [{"field": "topics", "message": "Expected a list of strings."}],
-            )
-        until = body.get("approved_until")
-        if until is not None:
-            try:
-                until = dt.date.fromisoformat(str(until))
-            except ValueError:
-                raise Invalid(
-                    "'approved_until' must be a date like 2026-12-31.",
-                    [{"field": "approved_until", "message": "Expected YYYY-MM-DD."}],
-                ) from None
-        action = body.get("action")
-        areas = _parse_areas(body.get("areas"))
-        if action == "override" and not areas:
-            raise Invalid(
-                'An override needs \'areas\': [{"slug", "hours"}, ...].',
-                [{"field": "areas", "message": "Choose at least one area for the hours."}],
-            )
-        note = body.get("note") or ""
-        control = body.get("control_number") or ""
-        if not isinstance(note, str) or not isinstance(control, str):
-            raise Invalid(
-                "'note' and 'control_number' must be strings.",
-                [{"field": "note", "message": "Expected a string."}],
-            )
-        decisions.decide(
-            db.session,
-            course,
-            action if isinstance(action, str) else "",
-            body.get("version"),
-            api_user(),
-            areas=areas,
-            topics=topics,
-            note=note,
-            approved_until=until,
-            control_number=control,
-        )
+        args = _decision_args(body)
+        action = args.pop("action")
+        decisions.decide(db.session, course, action, body.get("version"), api_user(), **args)
         db.session.commit()
     except Conflict as exc:
         db.session.rollback()

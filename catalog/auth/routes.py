@@ -26,6 +26,23 @@ def home_for(user) -> str:
 KEPT_ACROSS_SIGN_IN = ("review_draft",)
 
 
+def _refuse_when_throttled(address: str, email: str) -> None:
+    """429 when this address, account or pair has failed too often lately (the configured
+    limits; a device that signed in before counts apart)."""
+    limits = signin.Limits(
+        pair=current_app.config["LOGIN_FAILURE_LIMIT"],
+        address=current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"],
+        account=current_app.config["LOGIN_ACCOUNT_FAILURE_LIMIT"],
+    )
+    refused = signin.blocked(
+        db.session, address, email, limits, known_device=is_known_device(email)
+    )
+    if refused:
+        db.session.rollback()
+        wait = "an hour" if refused == "account" else "a minute"
+        abort(429, f"Too many failed sign-ins. Wait {wait} and try again.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password (throttled per address and account)."""
@@ -35,18 +52,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         address = request.remote_addr or "unknown"
-        limits = signin.Limits(
-            pair=current_app.config["LOGIN_FAILURE_LIMIT"],
-            address=current_app.config["LOGIN_ADDRESS_FAILURE_LIMIT"],
-            account=current_app.config["LOGIN_ACCOUNT_FAILURE_LIMIT"],
-        )
-        refused = signin.blocked(
-            db.session, address, email, limits, known_device=is_known_device(email)
-        )
-        if refused:
-            db.session.rollback()
-            wait = "an hour" if refused == "account" else "a minute"
-            abort(429, f"Too many failed sign-ins. Wait {wait} and try again.")
+        _refuse_when_throttled(address, email)
         user = signin.authenticate(
             db.session,
             email,

@@ -95,11 +95,16 @@ def _attachment(body, kind: str, name: str) -> Response:
     )
 
 
-def _render(form, status: int = 200, **context):
-    roster = RosterForm(formdata=None)
+def _with_choices(roster, form):
+    """The roster form with the period and provider choices of the officer form."""
     roster.period.choices = form.period.choices
     roster.prefer_providers.choices = form.prefer_providers.choices
     roster.exclude_providers.choices = form.exclude_providers.choices
+    return roster
+
+
+def _render(form, status: int = 200, **context):
+    roster = _with_choices(RosterForm(formdata=None), form)
     response = render_template("plan/index.html", form=form, roster=roster, **context)
     return response, status, {"Cache-Control": "no-store"}
 
@@ -121,16 +126,31 @@ def index():
         ]
         return _render(form, 400, problems=problems, message="Some fields could not be read.")
     action = request.form.get("action", "plan")
+    answer = _read_transcript(form) or _edit(form, action, jurisdiction.id)
+    if answer is not None:
+        return answer
+    return _plan(form, action if action in PLAN_ACTIONS else "plan", jurisdiction)
+
+
+def _read_transcript(form):
+    """Add an uploaded transcript's records to the rows; the 422 page when it cannot be read,
+    else None."""
     upload = form.transcript.data
-    if upload is not None and getattr(upload, "filename", ""):
-        try:
-            officers = planning.read_officers(
-                upload.read(), upload.filename, roster=False, max_officers=1, max_records=MAX_ROWS
-            )
-        except Invalid as exc:
-            return _render(form, 422, problems=exc.details, message=exc.message)
-        for record in officers[0].records:
-            _add_row(form, _row_data(record))
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    try:
+        officers = planning.read_officers(
+            upload.read(), upload.filename, roster=False, max_officers=1, max_records=MAX_ROWS
+        )
+    except Invalid as exc:
+        return _render(form, 422, problems=exc.details, message=exc.message)
+    for record in officers[0].records:
+        _add_row(form, _row_data(record))
+    return None
+
+
+def _edit(form, action: str, jurisdiction_id: int):
+    """The page again after an editing action (add a course, more rows, search), else None."""
     if action.startswith("add-") and action[4:].isdigit():
         _add_row(form, {"course_id": action[4:]})
         return _render(form)
@@ -142,12 +162,15 @@ def index():
     if action == "search":
         found = []
         if (form.q.data or "").strip():
-            taxonomy = Taxonomy.load(db.session, jurisdiction.id)
+            taxonomy = Taxonomy.load(db.session, jurisdiction_id)
             found = search(db.session, CourseQuery(q=form.q.data.strip(), per_page=8), taxonomy)
             found = found.courses
         return _render(form, found=found, searched=True)
-    if action not in PLAN_ACTIONS:
-        action = "plan"
+    return None
+
+
+def _plan(form, action: str, jurisdiction):
+    """Plan the rows: the page with the status and the plan, or the plan as CSV or XLSX."""
     records, problems = _records(form)
     if problems:
         return _render(
@@ -213,11 +236,7 @@ def roster():
     jurisdiction = served()
     form = PlanForm(formdata=None)
     _choices(form, jurisdiction)
-    roster_form = RosterForm()
-    roster_form.period.choices = form.period.choices
-    roster_form.prefer_providers.choices = form.prefer_providers.choices
-    roster_form.exclude_providers.choices = form.exclude_providers.choices
-    config = current_app.config
+    roster_form = _with_choices(RosterForm(), form)
 
     def again(status, **context):
         html = render_template("plan/index.html", form=form, roster=roster_form, **context)
@@ -229,29 +248,40 @@ def roster():
     if upload is None or not getattr(upload, "filename", ""):
         return again(422, roster_message="Choose a roster file (CSV or XLSX).")
     try:
-        officers = planning.read_officers(
-            upload.read(),
-            upload.filename,
-            roster=True,
-            max_officers=config["PLAN_MAX_OFFICERS"],
-            max_records=config["PLAN_MAX_RECORDS"],
-        )
-        report = planning.plan_officers(
-            db.session,
-            jurisdiction,
-            officers,
-            _options(roster_form),
-            period=roster_form.period.data or None,
-            course_url=lambda cid: url_for("public.course", course_id=cid, _external=True),
-        )
+        report = _plan_roster(upload, roster_form, jurisdiction)
     except Invalid as exc:
         db.session.rollback()
         return again(422, roster_problems=exc.details, roster_message=exc.message)
     db.session.rollback()
+    return _roster_answer(report, roster_form.output.data, again)
+
+
+def _plan_roster(upload, roster_form, jurisdiction):
+    """Read the roster file and plan every officer in it (Invalid when it cannot be read)."""
+    config = current_app.config
+    officers = planning.read_officers(
+        upload.read(),
+        upload.filename,
+        roster=True,
+        max_officers=config["PLAN_MAX_OFFICERS"],
+        max_records=config["PLAN_MAX_RECORDS"],
+    )
+    return planning.plan_officers(
+        db.session,
+        jurisdiction,
+        officers,
+        _options(roster_form),
+        period=roster_form.period.data or None,
+        course_url=lambda cid: url_for("public.course", course_id=cid, _external=True),
+    )
+
+
+def _roster_answer(report, output: str, again):
+    """The roster's plans as CSV, XLSX or the page (a row per officer, the missing chart)."""
     results = report.officers
-    if roster_form.output.data == "csv":
+    if output == "csv":
         return _attachment(exports.roster_csv(results), "csv", "roster-plan")
-    if roster_form.output.data == "xlsx":
+    if output == "xlsx":
         return _attachment(exports.roster_xlsx(results), "xlsx", "roster-plan")
     counts = exports.missing_counts(results)
     return again(

@@ -257,54 +257,71 @@ def _course_form_for(course: Course | None):
     return form, areas
 
 
+def _typed(form, areas) -> dict:
+    """The course form as the text fields direct.save_course reads (area hours "slug:h;...")."""
+    return {
+        "title": form.title.data or "",
+        "provider_code": (form.provider_code.data or "").strip(),
+        "hours": (form.hours.data or "").strip(),
+        "delivery": form.delivery.data or "",
+        "description": (form.description.data or "").strip(),
+        "objectives": (form.objectives.data or "").strip(),
+        "url": (form.url.data or "").strip(),
+        "area_hours": ";".join(
+            f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}"
+            for a in areas
+            if (getattr(form, f"area__{a.slug}").data or "").strip()
+        ),
+        "topics": ";".join(form.topics.data or []),
+    }
+
+
+def _show_refusal(form, exc: Invalid) -> None:
+    """Each problem under the field it names; flashed when no field of the form shows it."""
+    for detail in exc.details:
+        name = detail.get("field")
+        target = getattr(form, name, None) if name != "area_hours" else None
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, detail["message"]]
+        else:
+            flash(detail["message"], "error")
+
+
+SAVED_MESSAGES = {
+    "new": "Course saved and sent to POST for review.",
+    "changed": "Changes saved; the course goes back to POST for review.",
+    "unchanged": "Nothing changed.",
+}
+
+
+def _flash_saved(saved: Course, change: str) -> None:
+    """Say what saving did: sent for review, a change waiting beside the published version, or
+    nothing changed."""
+    message = SAVED_MESSAGES[change]
+    if change == "changed" and revisions.waiting(saved):
+        message = (
+            "Change saved: it waits for POST review, and the approved version stays "
+            "on the public list meanwhile."
+        )
+    elif change == "changed" and saved.status == "approved":
+        message = "Saved. The approved version stays published; nothing waits for review."
+    flash(message, "success" if change != "unchanged" else "info")
+
+
 def _course_page(course: Course | None):
     provider = _own_provider()
     form, areas = _course_form_for(course)
     if form.validate_on_submit():
-        raw = {
-            "title": form.title.data or "",
-            "provider_code": (form.provider_code.data or "").strip(),
-            "hours": (form.hours.data or "").strip(),
-            "delivery": form.delivery.data or "",
-            "description": (form.description.data or "").strip(),
-            "objectives": (form.objectives.data or "").strip(),
-            "url": (form.url.data or "").strip(),
-            "area_hours": ";".join(
-                f"{a.slug}:{getattr(form, f'area__{a.slug}').data.strip()}"
-                for a in areas
-                if (getattr(form, f"area__{a.slug}").data or "").strip()
-            ),
-            "topics": ";".join(form.topics.data or []),
-        }
         try:
             saved, change = direct.save_course(
-                db.session, provider, course, raw, current_user, import_context()
+                db.session, provider, course, _typed(form, areas), current_user, import_context()
             )
         except Invalid as exc:
             db.session.rollback()
-            for detail in exc.details:
-                name = detail.get("field")
-                target = getattr(form, name, None) if name != "area_hours" else None
-                if target is not None and hasattr(target, "errors"):
-                    target.errors = [*target.errors, detail["message"]]
-                else:
-                    flash(detail["message"], "error")
+            _show_refusal(form, exc)
         else:
             db.session.commit()
-            messages = {
-                "new": "Course saved and sent to POST for review.",
-                "changed": "Changes saved; the course goes back to POST for review.",
-                "unchanged": "Nothing changed.",
-            }
-            message = messages[change]
-            if change == "changed" and revisions.waiting(saved):
-                message = (
-                    "Change saved: it waits for POST review, and the approved version stays "
-                    "on the public list meanwhile."
-                )
-            elif change == "changed" and saved.status == "approved":
-                message = "Saved. The approved version stays published; nothing waits for review."
-            flash(message, "success" if change != "unchanged" else "info")
+            _flash_saved(saved, change)
             return redirect(url_for("provider.edit_course", course_id=saved.id))
     suggestion = course_suggestion_view(course) if course is not None else None
     decision = provider_courses.decisions_for(db.session, [course])[course.id] if course else None

@@ -65,6 +65,14 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+DELIVERY_CHOICES = (
+    ("in-person", "In person (classroom or range)"),
+    ("online", "Online, self-paced"),
+    ("live-virtual", "Live virtual (webinar)"),
+    ("blended", "Blended"),
+)
+
+
 def course_form(areas: list, topics: list):
     """The single-course form, with one hours box per area and a checkbox per topic."""
 
@@ -83,12 +91,7 @@ def course_form(areas: list, topics: list):
         )
         delivery = SelectField(
             "Delivery",
-            choices=[
-                SelectChoice("in-person", "In person (classroom or range)"),
-                SelectChoice("online", "Online, self-paced"),
-                SelectChoice("live-virtual", "Live virtual (webinar)"),
-                SelectChoice("blended", "Blended"),
-            ],
+            choices=[SelectChoice(value, label) for value, label in DELIVERY_CHOICES],
         )
         description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
         objectives = TextAreaField("Learning objectives", validators=[Optional(), Length(max=5000)])

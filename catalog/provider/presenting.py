@@ -29,6 +29,20 @@ def _evidence_texts(entry: dict) -> list[str]:
     return list(dict.fromkeys(texts))[:4]  # two keywords on the same words read as one line
 
 
+def _area_view(entry: dict, hours, names: dict) -> dict:
+    """One suggested area: name, score, confidence, hours, runner-up and gap, evidence."""
+    return {
+        "slug": entry["slug"],
+        "name": entry.get("name", entry["slug"]),
+        "score": int(round(entry.get("score", 0))),
+        "confident": bool(entry.get("confident")),
+        "hours": format_hours(hours) if hours else "",
+        "runner_up": names.get(entry.get("runner_up"), entry.get("runner_up")),
+        "gap": entry.get("gap"),
+        "evidence": _evidence_texts(entry),
+    }
+
+
 def suggestion_view(suggestion: dict | None) -> dict:
     """Suggested areas (with hours, score, runner-up) and topics, ready for a template or JSON."""
     suggestion = suggestion or {}
@@ -38,23 +52,11 @@ def suggestion_view(suggestion: dict | None) -> dict:
         return {"areas": [], "topics": [], "flags": []}
     areas, topics = suggested_labels(suggestion)
     names = {a["slug"]: a.get("name", a["slug"]) for a in suggestion.get("areas", [])}
-    out_areas = []
-    for entry in suggestion.get("areas", []):
-        if entry["slug"] not in areas:
-            continue
-        hours = areas[entry["slug"]]
-        out_areas.append(
-            {
-                "slug": entry["slug"],
-                "name": entry.get("name", entry["slug"]),
-                "score": int(round(entry.get("score", 0))),
-                "confident": bool(entry.get("confident")),
-                "hours": format_hours(hours) if hours else "",
-                "runner_up": names.get(entry.get("runner_up"), entry.get("runner_up")),
-                "gap": entry.get("gap"),
-                "evidence": _evidence_texts(entry),
-            }
-        )
+    out_areas = [
+        _area_view(entry, areas[entry["slug"]], names)
+        for entry in suggestion.get("areas", [])
+        if entry["slug"] in areas
+    ]
     out_topics = [
         {
             "slug": t["slug"],

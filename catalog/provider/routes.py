@@ -204,6 +204,28 @@ def columns(catalog_id: int):
     )
 
 
+def _existing_courses(rows) -> dict[int, Course]:
+    """The courses the page's rows would change, by id."""
+    ids = [r.course_id for r in rows if r.course_id]
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
+
+
+def _counts_chart(counts: dict, missing_count: int):
+    """The preview's bar chart of the draft's rows by kind, and the courses it misses."""
+    return bar_chart(
+        [
+            ("New", counts["new"], "new"),
+            ("Changed", counts["changed"], "changed"),
+            ("Unchanged", counts["unchanged"], "unchanged"),
+            ("With errors", counts["errors"], "errors"),
+            ("Dropped", counts["dropped"], "dropped"),
+            ("Missing from file", missing_count, "missing"),
+        ]
+    )
+
+
 @bp.get("/catalogs/<int:catalog_id>")
 @roles_required("provider", "staff")
 def preview(catalog_id: int):
@@ -222,28 +244,13 @@ def preview(catalog_id: int):
         max_per_page=PER_PAGE,
         error_out=False,
     )
-    existing_ids = [r.course_id for r in page.items if r.course_id]
-    existing = (
-        {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(existing_ids)))}
-        if existing_ids
-        else {}
-    )
+    existing = _existing_courses(page.items)
     missing_count, missing = submissions.missing_from_file(db.session, catalog)
-    chart = bar_chart(
-        [
-            ("New", counts["new"], "new"),
-            ("Changed", counts["changed"], "changed"),
-            ("Unchanged", counts["unchanged"], "unchanged"),
-            ("With errors", counts["errors"], "errors"),
-            ("Dropped", counts["dropped"], "dropped"),
-            ("Missing from file", missing_count, "missing"),
-        ]
-    )
+    chart = _counts_chart(counts, missing_count)
     rows = [
         (r, suggestion_view(r.suggestion), highlight(r.data.get("title") or "", r.suggestion))
         for r in page.items
     ]
-    can_edit = current_user.role == "provider" and catalog.status == "draft"
     return render_template(
         "provider/preview.html",
         catalog=catalog,
@@ -256,7 +263,7 @@ def preview(catalog_id: int):
         existing=existing,
         missing=missing,
         missing_count=missing_count,
-        can_edit=can_edit,
+        can_edit=current_user.role == "provider" and catalog.status == "draft",
         action_form=ActionForm(),
         blocking=counts["errors"],
         proposal_form=ProposalForm(),

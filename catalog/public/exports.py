@@ -253,6 +253,18 @@ DELIVERY_TO_COURSE_MODE = {
 }
 
 
+def script_safe_json(data: dict) -> str:
+    """JSON that is safe inside <script>: <, >, & and the two line separators as \\u escapes."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
 def json_ld(course: dict, page_url: str, jurisdiction_label: str = "Control number") -> str:
     """schema.org Course JSON-LD, safe inside <script>: <, > and & are written as \\u escapes."""
     data = {
@@ -286,11 +298,4 @@ def json_ld(course: dict, page_url: str, jurisdiction_label: str = "Control numb
         data["expires"] = course["approved_until"].isoformat()
     if web_address(course["url"]):
         data["sameAs"] = course["url"]
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    return (
-        text.replace("&", "\\u0026")
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return script_safe_json(data)

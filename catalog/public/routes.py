@@ -190,6 +190,31 @@ def courses():
     )
 
 
+def _facets_json(facets: dict) -> dict:
+    """The page's facets as JSON: per facet, each value with its label, count, selected flag and
+    the URL that toggles it."""
+    return {
+        name: [
+            {
+                "value": v.value,
+                "label": v.label,
+                "count": v.count,
+                "selected": v.selected,
+                "url": v.url,
+            }
+            for v in values
+        ]
+        for name, values in facets.items()
+    }
+
+
+def _next_page_url(query) -> str:
+    """The JSON's next page, keeping the columns the request chose."""
+    picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
+    args = query_string({**query.to_args(page=query.page + 1), **picked})
+    return f"{_route('public.courses_json', True)}?{args}"
+
+
 @bp.get("/courses.json")
 def courses_json():
     """One page of the search as JSON; with `_stream=on` every matching course at once."""
@@ -210,32 +235,16 @@ def courses_json():
         link=_link("public.courses_json"),
         marked=False,  # the JSON has no highlighted fields
     )
-    links, next_url = course_links(), None
-    if result.has_next:
-        picked = {k: request.args.getlist(k) for k in ("_col", "_nocol") if k in request.args}
-        args = query_string({**query.to_args(page=query.page + 1), **picked})
-        next_url = f"{_route('public.courses_json', True)}?{args}"
+    links = course_links()
     return _json_response(
         {
             "total": result.total,
             "page": query.page,
             "per_page": query.per_page,
             "pages": result.pages,
-            "next": next_url,
+            "next": _next_page_url(query) if result.has_next else None,
             "courses": [exports.course_json(c, links(c["id"]), keys) for c in result.courses],
-            "facets": {
-                name: [
-                    {
-                        "value": v.value,
-                        "label": v.label,
-                        "count": v.count,
-                        "selected": v.selected,
-                        "url": v.url,
-                    }
-                    for v in values
-                ]
-                for name, values in result.facets.items()
-            },
+            "facets": _facets_json(result.facets),
             "notices": result.notices,
             "close_matches": result.fuzzy,
             "corrected_query": result.corrected,

@@ -108,6 +108,27 @@ def audit_log():
     )
 
 
+def _csv_row(entry: AuditEntry, title: str | None, names: dict) -> list:
+    """One audit entry as a CSV row (formula-safe): the entry, its course's title, before and
+    after as JSON and the changes read as "label: before → after"."""
+    changes = audit_log_reading.describe_changes(entry.before, entry.after, names)
+    values = (
+        entry.id,
+        entry.at.isoformat(sep=" ", timespec="seconds"),
+        entry.actor,
+        entry.action,
+        entry.entity_type,
+        entry.entity_id,
+        entry.course_id,
+        title,
+        entry.note,
+        json.dumps(entry.before, sort_keys=True),
+        json.dumps(entry.after, sort_keys=True),
+        "; ".join(f"{c.label}: {c.before} → {c.after}" for c in changes),
+    )
+    return [safe_cell(v) for v in values]
+
+
 @bp.get("/audit.csv")
 @roles_required("staff")
 def audit_csv():
@@ -120,7 +141,6 @@ def audit_csv():
         .order_by(AuditEntry.at, AuditEntry.id)
         .execution_options(yield_per=500)
     )
-
     names = _category_names()
 
     def generate():
@@ -128,30 +148,7 @@ def audit_csv():
         writer = csv.writer(buffer)
         writer.writerow(CSV_HEADER)
         for entry, title in db.session.execute(query):
-            writer.writerow(
-                [
-                    safe_cell(v)
-                    for v in (
-                        entry.id,
-                        entry.at.isoformat(sep=" ", timespec="seconds"),
-                        entry.actor,
-                        entry.action,
-                        entry.entity_type,
-                        entry.entity_id,
-                        entry.course_id,
-                        title,
-                        entry.note,
-                        json.dumps(entry.before, sort_keys=True),
-                        json.dumps(entry.after, sort_keys=True),
-                        "; ".join(
-                            f"{c.label}: {c.before} → {c.after}"
-                            for c in audit_log_reading.describe_changes(
-                                entry.before, entry.after, names
-                            )
-                        ),
-                    )
-                ]
-            )
+            writer.writerow(_csv_row(entry, title, names))
             if buffer.tell() > 16384:
                 yield buffer.getvalue()
                 buffer.seek(0)

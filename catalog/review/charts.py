@@ -40,20 +40,29 @@ def line_chart(
         )
     parts.append(f'<polygon points="{area}" fill="#1f6fb2" fill-opacity="0.15"/>')
     parts.append(f'<polyline points="{line}" fill="none" stroke="#1f6fb2" stroke-width="2"/>')
-    for (x, y), (day, value) in zip(coords, points, strict=True):
-        parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#1f6fb2">'
-            f"<title>{escape(day.isoformat())}: {value} waiting</title></circle>"
-        )
+    parts += _dots(coords, points)
     parts.append("</svg>")
-    # Axis labels as HTML under the chart: an SVG's text shrinks with it on a phone.
+    parts.append(_axis(points, peak))
+    return Markup("".join(parts))
+
+
+def _dots(coords: list[tuple[float, float]], points: list[tuple[dt.date, int]]) -> list[str]:
+    """A dot per day, its day and count as the tooltip."""
+    return [
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#1f6fb2">'
+        f"<title>{escape(day.isoformat())}: {value} waiting</title></circle>"
+        for (x, y), (day, value) in zip(coords, points, strict=True)
+    ]
+
+
+def _axis(points: list[tuple[dt.date, int]], peak: int) -> str:
+    """Axis labels as HTML under the chart (an SVG's text shrinks with it on a phone)."""
     first, last = points[0][0], points[-1][0]
-    parts.append(
+    return (
         '<p class="chart-axis"><span>'
         f"{escape(first.strftime('%b %d'))}</span><span>top line: {peak} waiting</span>"
         f"<span>{escape(last.strftime('%b %d'))}</span></p>"
     )
-    return Markup("".join(parts))
 
 
 def bar_chart(
