@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from catalog.models import Category, Course, CourseCategory
 from catalog.models.types import utcnow
+from catalog.services.publishing.rule import published_clause
 
 
 @dataclass
@@ -125,7 +126,8 @@ class ApprovedCount:
 
 
 def approved_per_category(session, today: dt.date | None = None) -> list[ApprovedCount]:
-    """Currently approved courses per area and topic (areas also with their hours)."""
+    """Published courses per area and topic (areas also with their hours), by the one rule of
+    publication."""
     today = today or dt.date.today()
     rows = session.execute(
         select(
@@ -138,9 +140,8 @@ def approved_per_category(session, today: dt.date | None = None) -> list[Approve
         .join(CourseCategory, CourseCategory.category_id == Category.id)
         .join(Course, Course.id == CourseCategory.course_id)
         .where(
-            Course.status == "approved",
+            *published_clause(Course, today),
             CourseCategory.source == "decided",
-            (Course.approved_until.is_(None)) | (Course.approved_until >= today),
         )
         .group_by(Category.id, Category.slug, Category.name, Category.kind, Category.sort_order)
         .order_by(Category.kind, Category.sort_order)

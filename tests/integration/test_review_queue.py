@@ -297,3 +297,25 @@ def test_decision_form_needs_csrf(app_factory, users, catalog):
     assert response.status_code == 400
     with other.app_context():
         assert db.session.get(Course, course.id).status == "pending"
+
+
+def test_dashboard_counts_only_published_courses(app, make_course):
+    """The dashboard's "approved per category" follows the one rule of publication: an undated
+    approval or one that ended yesterday is not on the public list, so it is not counted."""
+    import datetime as dt
+
+    today = dt.date.today()
+    make_course("Case Law Update", hours="2", areas={"legal-studies": "2"})
+    make_course(
+        "Undated Legal Course", hours="3", areas={"legal-studies": "3"}, approved_until=None
+    )
+    make_course(
+        "Ended Legal Course",
+        hours="4",
+        areas={"legal-studies": "4"},
+        approved_until=today - dt.timedelta(days=1),
+    )
+    db.session.commit()
+    approved = {a.slug: a for a in dashboard.approved_per_category(db.session, today=today)}
+    assert approved["legal-studies"].courses == 1
+    assert approved["legal-studies"].hours == 2
