@@ -22,6 +22,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
+def request_closed(request):
+    """Registers a connection to close at the end of the test (the server keeps it alive)."""
+
+    def register(conn: http.client.HTTPConnection) -> None:
+        request.addfinalizer(conn.close)
+
+    return register
+
+
+@pytest.fixture
 def gunicorn_server(tmp_path):
     """gunicorn with 2 workers on a migrated SQLite file and a 1 MB upload limit."""
     env = {
@@ -66,7 +76,9 @@ def gunicorn_server(tmp_path):
     proc.wait(timeout=10)
 
 
-def test_upload_one_mb_over_the_limit_gets_a_413_page_naming_the_limit(gunicorn_server):
+def test_upload_one_mb_over_the_limit_gets_a_413_page_naming_the_limit(
+    gunicorn_server, request_closed
+):
     boundary = "catalogboundary"
     body = (
         (
@@ -78,6 +90,8 @@ def test_upload_one_mb_over_the_limit_gets_a_413_page_naming_the_limit(gunicorn_
         + f"\r\n--{boundary}--\r\n".encode()
     )
     conn = http.client.HTTPConnection("127.0.0.1", gunicorn_server, timeout=20)
+    # gthread workers keep the connection alive: close it, or its socket is a ResourceWarning
+    request_closed(conn)
     conn.request(
         "POST",
         "/provider/catalogs/new",
@@ -91,8 +105,9 @@ def test_upload_one_mb_over_the_limit_gets_a_413_page_naming_the_limit(gunicorn_
     assert "Traceback" not in text
 
 
-def test_production_server_serves_no_debugger(gunicorn_server):
+def test_production_server_serves_no_debugger(gunicorn_server, request_closed):
     conn = http.client.HTTPConnection("127.0.0.1", gunicorn_server, timeout=5)
+    request_closed(conn)
     conn.request("GET", "/no-such-page?__debugger__=yes&cmd=resource&f=style.css")
     response = conn.getresponse()
     assert response.status == 404
