@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from catalog.admin import bp
-from catalog.admin.common import field_errors, form_errors
+from catalog.admin.common import committing, field_errors, form_errors
 from catalog.admin.forms import (
     ConfirmForm,
     PasswordForm,
@@ -28,7 +28,6 @@ from catalog.models import (
 from catalog.permissions import roles_required
 from catalog.services import accounts
 from catalog.services.accounts import token_expiry
-from catalog.services.errors import Invalid
 
 # The provider form's fields the accounts service saves.
 PROVIDER_VALUES = (*accounts.PROVIDER_FIELDS, "contact_email")
@@ -55,15 +54,12 @@ def provider(provider_id: int | None):
     form = ProviderForm(obj=row)
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in PROVIDER_VALUES}
-        try:
+        with committing() as outcome:
             row = accounts.save_provider(db.session, row, values, current_user)
-        except Invalid as exc:
-            db.session.rollback()
-            field_errors(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Saved provider {row.name}.", "success")
             return redirect(url_for("admin.providers"))
+        field_errors(form, outcome.refused)
     return render_template("admin/provider.html", form=form, row=row)
 
 
@@ -96,7 +92,7 @@ def create_user():
     form = UserForm()
     form.provider_id.choices = _provider_choices()
     if form.validate_on_submit():
-        try:
+        with committing() as outcome:
             user = accounts.create_user(
                 db.session,
                 form.email.data,
@@ -105,13 +101,10 @@ def create_user():
                 form.password.data or "",
                 current_user,
             )
-        except Invalid as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Created {user.role} user {user.email}.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
+        flash(outcome.refused.message, "error")
     else:
         form_errors(form)
     return redirect(url_for("admin.users"))
@@ -137,7 +130,7 @@ def user(user_id: int):
     if request.method == "GET":
         form.provider_id.data = user.provider_id or 0
     if form.validate_on_submit():
-        try:
+        with committing() as outcome:
             accounts.update_user(
                 db.session,
                 user,
@@ -146,13 +139,10 @@ def user(user_id: int):
                 form.active.data,
                 current_user,
             )
-        except Invalid as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
+        flash(outcome.refused.message, "error")
     elif request.method == "POST":
         form_errors(form)
     return _user_page(user, form)
@@ -190,14 +180,12 @@ def reset_password(user_id: int):
     if not form.validate_on_submit():
         form_errors(form)
         return redirect(url_for("admin.user", user_id=user.id))
-    try:
+    with committing() as outcome:
         accounts.reset_password(db.session, user, form.password.data, current_user)
-    except Invalid as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(f"New password set for {user.email}; their old sessions are signed out.", "success")
+    else:
+        flash(outcome.refused.message, "error")
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -211,15 +199,13 @@ def create_token(user_id: int):
         form_errors(form)
         return redirect(url_for("admin.user", user_id=user.id))
     expires_at = token_expiry(current_app.config["API_TOKEN_DAYS"])
-    try:
+    with committing() as outcome:
         _row, plain = accounts.create_token(
             db.session, user, form.name.data, expires_at, current_user
         )
-    except Invalid as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if not outcome.ok:
+        flash(outcome.refused.message, "error")
         return redirect(url_for("admin.user", user_id=user.id))
-    db.session.commit()
     # Post/redirect/get: the user page shows the token once (then forgets it), so reloading it
     # never creates a second token, and its form is filled from the saved user, not this POST.
     session[NEW_TOKEN_KEY] = {"user_id": user.id, "token": plain}

@@ -1,7 +1,11 @@
 """What the admin pages share: the served jurisdiction (404 when none), audit entries by the
-signed-in admin, flashed form errors."""
+signed-in admin, flashed form errors, and one transaction per service call (`committing`)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import abort, flash
 from flask_login import current_user
@@ -11,7 +15,7 @@ from catalog.models import (
     Jurisdiction,
 )
 from catalog.services import audit
-from catalog.services.errors import NotFound
+from catalog.services.errors import Invalid, NotFound
 from catalog.serving import served
 
 
@@ -55,3 +59,29 @@ def field_errors(form, exc) -> None:
             field.errors = [*field.errors, detail["message"]]
         else:
             flash(detail["message"], "error")
+
+
+@dataclass
+class Outcome:
+    """What became of a `committing()` block: `refused` is the service's Invalid when it said no."""
+
+    refused: Invalid | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+
+@contextmanager
+def committing() -> Iterator[Outcome]:
+    """Run a service call as the request's one transaction: commit when the block ends; when the
+    service refuses (Invalid), roll back, so nothing of the refused change is kept, and hand the
+    refusal to the view, which shows it (`outcome.refused`)."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except Invalid as exc:
+        db.session.rollback()
+        outcome.refused = exc
+    else:
+        db.session.commit()

@@ -6,14 +6,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from catalog.admin import bp
-from catalog.admin.common import form_errors, jurisdiction_or_404
+from catalog.admin.common import committing, form_errors, jurisdiction_or_404
 from catalog.admin.forms import (
     RequirementSetForm,
 )
 from catalog.extensions import db
 from catalog.permissions import roles_required
 from catalog.services import requirements
-from catalog.services.errors import Invalid
 
 # --- requirement sets -------------------------------------------------------------------------
 
@@ -54,21 +53,18 @@ def requirement_set(set_id: int | None):
     if form.validate_on_submit():
         typed = {c.slug: request.form.get(f"min-{c.slug}") or "" for c in jurisdiction.categories}
         values = {name: getattr(form, name).data for name in SET_FIELDS}
-        try:
+        with committing() as outcome:
             req_set = requirements.save_set(
                 db.session, jurisdiction, req_set, values, typed, current_user
             )
-        except Invalid as exc:
-            db.session.rollback()
-            for detail in exc.details:
-                flash(detail["message"], "error")
-            # The form shows what was typed, not what is stored.
-            minimums = {c.id: typed[c.slug].strip() for c in jurisdiction.categories}
-            minimums = {cid: text for cid, text in minimums.items() if text}
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Saved {req_set.name}.", "success")
             return redirect(url_for("admin.requirement_sets"))
+        for detail in outcome.refused.details:
+            flash(detail["message"], "error")
+        # The form shows what was typed, not what is stored.
+        minimums = {c.id: typed[c.slug].strip() for c in jurisdiction.categories}
+        minimums = {cid: text for cid, text in minimums.items() if text}
     elif request.method == "POST":
         form_errors(form)
     return render_template(
