@@ -6,18 +6,22 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from .normalise import normalise
+from .normalise import Normalised, normalise
 from .results import CourseInput, Example
 from .taxonomy import Taxonomy
 
-__all__ = ["SameTitle", "title_key"]
+__all__ = ["SameTitle", "normalised_key", "title_key"]
 
 Evidence = dict[str, Any]
 
 
 def title_key(title: str) -> str:
     """A title as the same-title lookup sees it: normalised tokens and identifiers."""
-    norm = normalise(title)
+    return normalised_key(normalise(title))
+
+
+def normalised_key(norm: Normalised) -> str:
+    """`title_key` of a title already normalised."""
     return " ".join([norm.key, *(i for i, _s, _e in norm.identifiers)])
 
 
@@ -48,14 +52,17 @@ class SameTitle:
         courses: Sequence[CourseInput],
         evidence_list: list[dict[str, list[Evidence]]],
         keys: Sequence[Sequence[str]],
+        titles: Sequence[str] | None = None,
     ) -> None:
         """Staff decided a course with the same normalised title: that decision decides (its main
         area and its topics), confidently when every such decision agrees. Equal titles have equal
-        content keys, so only courses whose keys a decided course shares are normalised again."""
-        for course, ev, k in zip(courses, evidence_list, keys, strict=True):
+        content keys, so only courses whose keys a decided course shares are looked up, by
+        `titles` (their `title_key`s, when the caller has them) or normalised again."""
+        for n, (course, ev, k) in enumerate(zip(courses, evidence_list, keys, strict=True)):
             if tuple(k) not in self.decided_keys:
                 continue
-            found = self.index.get(title_key(course.title or ""))
+            key = titles[n] if titles is not None else title_key(course.title or "")
+            found = self.index.get(key)
             if not found:
                 continue
             decided = [self.examples[i] for i in found]

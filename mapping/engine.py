@@ -16,7 +16,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .decided import SameTitle
+from .decided import SameTitle, normalised_key
 from .fuzzy import best_in_groups, best_per_group, covered_groups
 from .normalise import STOPWORDS, Normalised, Token, normalise
 from .results import CourseInput, Example, Suggestion
@@ -102,6 +102,13 @@ class Engine:
         self, courses: Sequence[CourseInput]
     ) -> tuple[list[CourseInput], list[dict[str, list[Evidence]]], list[list[str]]]:
         """Distinct courses, their rule evidence (no decided-course evidence) and content keys."""
+        distinct, evidence_list, keys, _titles = self._rule_pass(courses)
+        return distinct, evidence_list, keys
+
+    def _rule_pass(
+        self, courses: Sequence[CourseInput]
+    ) -> tuple[list[CourseInput], list[dict[str, list[Evidence]]], list[list[str]], list[str]]:
+        """`rule_pass`, and each distinct course's title as the same-title lookup sees it."""
         comp = self.compiled
         distinct = list(dict.fromkeys(courses))  # identical rows (common in catalogs) share one
         cache: dict[str, Normalised] = {}
@@ -123,10 +130,10 @@ class Engine:
                 if value:
                     self._field_evidence(evidence, field, value)
         keys = [_keys(toks) for toks in prepared]
-        return distinct, evidence_list, keys
+        return distinct, evidence_list, keys, [normalised_key(n) for n in norms]
 
     def _suggest(self, courses: Sequence[CourseInput], *, learned: bool = True) -> list[Suggestion]:
-        distinct, evidence_list, keys = self.rule_pass(courses)
+        distinct, evidence_list, keys, titles = self._rule_pass(courses)
         done: dict[CourseInput, Suggestion] = {}
         # in blocks: the learned views and the raw evidence of one block live at a time (at 100k
         # titles the views of all of them took ~100 MB next to the suggestions)
@@ -138,7 +145,7 @@ class Engine:
                 views = self.learner.predict(self, ks, evs)  # reads the rules' evidence only
             if self._similar is not None:
                 self._example_evidence(evs, ks)
-                self._same.add(distinct[part], evs, ks)
+                self._same.add(distinct[part], evs, ks, titles[part])
             for course, ev, view in zip(distinct[part], evs, views, strict=True):
                 done[course] = build_suggestion(self.taxonomy, course, ev, view)
             evidence_list[part] = [{}] * len(evs)  # built: the suggestions hold what they need
@@ -365,17 +372,19 @@ class Engine:
         assert self._similar is not None
         cutoff = int(self.setting("example_cutoff"))
         weight = float(self.setting("example_weight"))
-        for ev, found in zip(evidence_list, self._similar.top(keys, 1), strict=True):
+        # courses with the same content keys have the same nearest decided course: one query each
+        unique = list(dict.fromkeys(tuple(k) for k in keys))
+        nearest = dict(zip(unique, self._similar.top(unique, 1), strict=True))
+        shares_of: dict[int, list[tuple[str, float]]] = {}
+        for ev, k in zip(evidence_list, keys, strict=True):
+            found = nearest[tuple(k)]
             if not found or found[0][0] < cutoff:
                 continue
             sim, i = found[0]
             ex = self.examples[i]
-            top = max((Decimal(v) for v in ex.areas.values()), default=Decimal(0))
-            shares = {s: (Decimal(h) / top if top else Decimal(1)) for s, h in ex.areas.items()}
-            for slug in ex.areas:  # topics need their own words in the title, not a neighbour
-                if slug not in self.taxonomy._by_slug:
-                    continue
-                share = float(shares.get(slug, 1))
+            if i not in shares_of:
+                shares_of[i] = self._shares(ex)
+            for slug, share in shares_of[i]:
                 ev.setdefault(slug, []).append(
                     {
                         "kind": "example",
@@ -389,6 +398,17 @@ class Engine:
                         "text": f"similar to {ex.decision} course '{ex.title}' ({sim}% similar)",
                     }
                 )
+
+    def _shares(self, ex: Example) -> list[tuple[str, float]]:
+        """A decided course's areas known to the taxonomy, each with its hours over the main
+        area's (topics need their own words in the title, not a neighbour)."""
+        top = max((Decimal(v) for v in ex.areas.values()), default=Decimal(0))
+        shares = {s: (Decimal(h) / top if top else Decimal(1)) for s, h in ex.areas.items()}
+        return [
+            (slug, float(shares.get(slug, 1)))
+            for slug in ex.areas
+            if slug in self.taxonomy._by_slug
+        ]
 
     def _field_evidence(self, ev: dict[str, list[Evidence]], field: str, text: str) -> None:
         comp = self.compiled

@@ -14,6 +14,7 @@ carries a one-line `reason`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,17 +33,10 @@ def combine(items: list[Evidence]) -> int:
     """Noisy-OR of evidence scores (0-100); exclusions score 0 and add nothing."""
     keep = 1.0
     for item in items:
-        keep *= 1.0 - min(max(float(item["score"]), 0.0), 100.0) / 100.0
+        score = float(item["score"])
+        if score > 0.0:  # a score of 0 or below multiplies by 1: nothing to do
+            keep *= 1.0 - (score if score < 100.0 else 100.0) / 100.0
     return round(100 * (1.0 - keep))
-
-
-def _position(items: list[Evidence]) -> int:
-    spans = [
-        i["span"][0]
-        for i in items
-        if i.get("field") == "title" and "span" in i and i["kind"] != "exclusion"
-    ]
-    return min(spans, default=_FAR)
 
 
 def _excluded(items: list[Evidence]) -> bool:
@@ -91,47 +85,102 @@ def _weak_reason(items: list[Evidence]) -> str:
     return f"only weak evidence ({_words(title)})"
 
 
-def _rival(items: list[Evidence]) -> list[Evidence]:
-    """Title evidence strong enough to contest another area: a strong hit, a course or bill
-    number, or a topic that usually counts in this area."""
-    return [
-        i
-        for i in items
-        if i.get("field") == "title"
-        and (
-            i.get("strong")
-            or i["kind"] in ("identifier", "default-area")
-            # a strong keyword behind a spelling fix ("ethically" ~ "ethical") still competes
-            or (
-                i["kind"] == "fuzzy"
-                and i.get("role") == "strong"
-                and "span" in i
-                and not i.get("qualified_by")
-            )
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What scoring reads from a taxonomy for every course, read once per taxonomy."""
+
+    areas: tuple[Category, ...]
+    topics: tuple[Category, ...]
+    topic_threshold: int
+    default_area_score: int
+    fallback: Any
+    fallback_score: int
+    split_min_score: int
+    hours_step: Decimal
+    tie_break: dict[str, tuple[int, int]]  # area slug -> (tie-break rank, sort order)
+
+
+def _context(tax: Taxonomy) -> _Context:
+    """The taxonomy's `_Context`, built on first use and kept on the (frozen) taxonomy object,
+    as functools.cached_property keeps its values."""
+    ctx = tax.__dict__.get("_scoring_context")
+    if ctx is None:
+        prefer = list(tax.setting("tie_break_areas"))
+        ctx = _Context(
+            tax.areas,
+            tax.topics,
+            int(tax.setting("topic_threshold")),
+            int(tax.setting("default_area_score")),
+            tax.setting("fallback_area"),
+            int(tax.setting("fallback_score")),
+            int(tax.setting("split_min_score")),
+            Decimal(str(tax.setting("hours_step"))),
+            {
+                a.slug: (prefer.index(a.slug) if a.slug in prefer else len(prefer), a.sort_order)
+                for a in tax.areas
+            },
         )
-    ]
+        tax.__dict__["_scoring_context"] = ctx
+    return ctx
+
+
+_NOTHING = "nothing matched: the taxonomy's fallback area"
+
+
+class _Facts:
+    """One area's evidence read in one pass for its reason: its strong title hits, and `rival`,
+    the title evidence strong enough to contest another area (a strong hit, a course or bill
+    number, a topic that usually counts in this area)."""
+
+    __slots__ = ("strong_title", "rival")
+
+    def __init__(self, items: list[Evidence]) -> None:
+        self.strong_title: list[Evidence] = []
+        self.rival: list[Evidence] = []
+        for i in items:
+            if i.get("field") != "title":
+                continue
+            strong = i.get("strong")
+            if strong:
+                self.strong_title.append(i)
+            kind = i["kind"]
+            if (
+                strong
+                or kind in ("identifier", "default-area")
+                # a strong keyword behind a spelling fix ("ethically" ~ "ethical") still competes
+                or (
+                    kind == "fuzzy"
+                    and i.get("role") == "strong"
+                    and "span" in i
+                    and not i.get("qualified_by")
+                )
+            ):
+                self.rival.append(i)
 
 
 def _area_reasons(tax: Taxonomy, ev: dict[str, list[Evidence]]) -> dict[str, str | None]:
     """Per area: None when the rules agree on it, else why not (one line)."""
-    areas = tax.areas
-    rival = {a.slug: _rival(ev.get(a.slug, [])) for a in areas}
-    return {a.slug: _area_reason(tax, a.slug, ev, rival) for a in areas}
-
-
-def _area_reason(
-    tax: Taxonomy, slug: str, ev: dict[str, list[Evidence]], rival: dict[str, list[Evidence]]
-) -> str | None:
-    items = ev.get(slug, [])
-    if not _strong_title(items):
-        return _weak_reason(items)
-    rivals = [(a, rival[a.slug]) for a in tax.areas if a.slug != slug and rival[a.slug]]
-    if rivals:
-        mine = tax.get(slug)
-        parts = [f"{mine.name} ({_words(_strong_title(items))})"]
-        parts += [f"{a.name} ({_words(hits)})" for a, hits in rivals[:2]]
-        return "two areas have strong evidence: " + ", ".join(parts)
-    return None
+    out: dict[str, str | None] = {}
+    areas = _context(tax).areas
+    facts = {a.slug: _Facts(ev.get(a.slug) or ()) for a in areas}
+    for a in areas:
+        items = ev.get(a.slug)
+        if not items:
+            out[a.slug] = _NOTHING  # what _weak_reason says of no evidence
+            continue
+        mine = facts[a.slug]
+        if not mine.strong_title:
+            out[a.slug] = _weak_reason(items)
+            continue
+        rivals = [(o, facts[o.slug].rival) for o in areas if o.slug != a.slug]
+        rivals = [(o, hits) for o, hits in rivals if hits]
+        if rivals:
+            parts = [f"{a.name} ({_words(mine.strong_title)})"]
+            parts += [f"{o.name} ({_words(hits)})" for o, hits in rivals[:2]]
+            out[a.slug] = "two areas have strong evidence: " + ", ".join(parts)
+        else:
+            out[a.slug] = None
+    return out
 
 
 def _topic_reason(items: list[Evidence]) -> str | None:
@@ -145,12 +194,13 @@ def build_suggestion(
     learned: Learned | None = None,
 ) -> Suggestion:
     """Rank areas, pick topics, raise flags and split hours for one course."""
+    ctx = _context(tax)
     ev = {slug: _blocked(items) for slug, items in raw.items()}
-    threshold = int(tax.setting("topic_threshold"))
+    threshold = ctx.topic_threshold
     topics: list[TopicSuggestion] = []
     flags: list[Flag] = []
     same = same_title(ev)
-    for topic in tax.topics:
+    for topic in ctx.topics:
         items = ev.get(topic.slug, [])
         score = combine(items)
         reason = _topic_reason(items) if score >= threshold else None
@@ -177,7 +227,7 @@ def build_suggestion(
                 )
             continue
         ev[topic.slug] = items
-        _imply_area(tax, ev, topic, score, items)
+        _imply_area(ctx, ev, topic, score, items)
         if topic.live_only and course.delivery in NOT_LIVE_MODES:
             flags.append(_not_eligible(topic, items, course.delivery))
             continue
@@ -221,12 +271,16 @@ NOT_LIVE_MODES = frozenset({"online", "live-virtual"})
 
 
 def _imply_area(
-    tax: Taxonomy, ev: dict[str, list[Evidence]], topic: Category, score: int, items: list[Evidence]
+    ctx: _Context,
+    ev: dict[str, list[Evidence]],
+    topic: Category,
+    score: int,
+    items: list[Evidence],
 ) -> None:
     area = topic.parent or topic.default_area
     if area is None or _excluded(ev.get(area, [])):
         return
-    implied = score if topic.parent else min(score, int(tax.setting("default_area_score")))
+    implied = score if topic.parent else min(score, ctx.default_area_score)
     first = next((i for i in _ordered(items) if "span" in i and i.get("field") == "title"), None)
     item: Evidence = {
         "kind": "default-area",
@@ -273,9 +327,10 @@ def _rank_areas(
     ev: dict[str, list[Evidence]],
     learned: Learned | None = None,
 ) -> tuple[AreaSuggestion, ...]:
-    areas = tax.areas
+    ctx = _context(tax)
+    areas = ctx.areas
     scores = {a.slug: combine(ev.get(a.slug, [])) for a in areas}
-    fallback = tax.setting("fallback_area")
+    fallback = ctx.fallback
     empty = not any(scores.values())
     reasons = _area_reasons(tax, ev)
     if empty and fallback:
@@ -329,7 +384,7 @@ def _rank_areas(
                 if p < learned.area_threshold:
                     reasons[a.slug] = _unsure(p, learned.area_threshold)
     if fallback and not any(scores.values()):
-        score = int(tax.setting("fallback_score"))
+        score = ctx.fallback_score
         ev.setdefault(fallback, []).append(
             {
                 "kind": "default",
@@ -344,13 +399,12 @@ def _rank_areas(
     hours = split_hours(
         course.hours,
         [(a.slug, scores[a.slug]) for a in ranked],
-        int(tax.setting("split_min_score")),
-        Decimal(str(tax.setting("hours_step"))),
+        ctx.split_min_score,
+        ctx.hours_step,
     )
     out = []
-    for area in ranked:
-        others = [a for a in ranked if a.slug != area.slug]
-        runner = others[0] if others else None
+    for k, area in enumerate(ranked):
+        runner = (ranked[1] if k == 0 else ranked[0]) if len(ranked) > 1 else None
         gap = scores[area.slug] - (scores[runner.slug] if runner else 0)
         reason = reasons[area.slug]
         if reason is None and gap <= 0 and area.slug != lead:
@@ -378,18 +432,24 @@ def _rule_order(
 ) -> list[Category]:
     """Areas best first: the learned layer's `lead` if it decides, then score, strong evidence,
     the taxonomy's tie-break areas, the first mention in the title."""
-    areas = tax.areas
-    strong = {a.slug for a in areas if any(i.get("strong") for i in ev.get(a.slug, []))}
-    prefer = list(tax.setting("tie_break_areas"))
-    return sorted(
-        areas,
-        key=lambda a: (
-            a.slug != lead,
-            -scores[a.slug],
-            -(a.slug in strong),
-            prefer.index(a.slug) if a.slug in prefer else len(prefer),
-            _position(ev.get(a.slug, [])),
-            a.sort_order,
-            a.slug,
-        ),
-    )
+    ctx = _context(tax)
+    keys = []
+    for k, a in enumerate(ctx.areas):
+        strong, position = _strong_and_position(ev.get(a.slug))
+        rank, order = ctx.tie_break[a.slug]
+        keys.append((a.slug != lead, -scores[a.slug], -strong, rank, position, order, a.slug, k))
+    keys.sort()
+    return [ctx.areas[key[-1]] for key in keys]
+
+
+def _strong_and_position(items: list[Evidence] | None) -> tuple[bool, int]:
+    """Whether any item is strong, and the first title position (`_Facts.position`)."""
+    strong = False
+    position = _FAR
+    for i in items or ():
+        if i.get("strong"):
+            strong = True
+        if i.get("field") == "title" and "span" in i and i["kind"] != "exclusion":
+            if i["span"][0] < position:
+                position = i["span"][0]
+    return strong, position

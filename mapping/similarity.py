@@ -51,6 +51,9 @@ class SimilarityIndex:
         for w, i in self._vocab.items():
             idf = math.log((n + 1) / (df[w] + 1)) + 1.0
             self._weight[i] = idf * (0.5 if len(w) <= 3 else 1.0)
+        # `weight` as plain floats, for the per-query norms
+        self._weights = dict(zip(self._vocab, self._weight.tolist(), strict=True))
+        self._rarest = float(self._weight.max(initial=1.0))
         self._matrix = self._binary(docs)  # corpus x vocab, 0/1
         self._norms = np.asarray(self._matrix @ self._weight).ravel()
 
@@ -71,10 +74,13 @@ class SimilarityIndex:
         return sparse.csr_matrix((data, (rows, cols)), shape=(len(docs), len(self._vocab)))
 
     def _norm(self, doc: set[str]) -> float:
-        return sum(self.weight(w) for w in doc)
+        weights = self._weights
+        rarest = self._rarest
+        return sum(weights.get(w, rarest) for w in doc)
 
     def top(self, queries: Sequence[Sequence[str]], k: int = 1) -> list[list[tuple[int, int]]]:
-        """Per query, up to k (score 0-100, corpus index) pairs, best first; score > 0 only."""
+        """Per query, up to k (score 0-100, corpus index) pairs, best first; score > 0 only.
+        Ties keep the order of the corpus matches as the sparse product stores them."""
         out: list[list[tuple[int, int]]] = []
         if not self.size:
             return [[] for _ in queries]
@@ -83,16 +89,38 @@ class SimilarityIndex:
             qm = self._binary(block).multiply(self._weight).tocsr()
             shared = (qm @ self._matrix.T).tocsr()  # weight of the shared words
             qnorm = np.array([self._norm(q) for q in block])
-            for r in range(len(block)):
-                start, end = shared.indptr[r], shared.indptr[r + 1]
-                if start == end:
-                    out.append([])
-                    continue
-                cols = shared.indices[start:end]
-                vals = shared.data[start:end]
-                dice = 2 * vals / (qnorm[r] + self._norms[cols])
-                order = np.argsort(-dice, kind="stable")[:k]
-                out.append([(round(100 * float(dice[o])), int(cols[o])) for o in order])
+            out += self._best(shared, qnorm, k)
+        return out
+
+    def _best(
+        self, shared: sparse.csr_matrix, qnorm: np.ndarray, k: int
+    ) -> list[list[tuple[int, int]]]:
+        """The k best of each row of `shared`, all rows at once: entries sorted by row, then
+        dice descending, then storage position (a stable sort of each row by -dice)."""
+        n = shared.shape[0]
+        lengths = np.diff(shared.indptr)
+        rows = np.repeat(np.arange(n), lengths)
+        cols = shared.indices
+        dice = 2 * shared.data / (qnorm[rows] + self._norms[cols])
+        if k == 1:  # each row's maximum, first in storage order
+            nonempty = lengths > 0
+            top = np.full(n, -np.inf)
+            top[nonempty] = np.maximum.reduceat(dice, shared.indptr[:-1][nonempty])
+            at = np.flatnonzero(dice == top[rows])
+            first_rows, first = np.unique(rows[at], return_index=True)
+            keep = at[first]
+            out1: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+            found = zip(first_rows.tolist(), dice[keep].tolist(), cols[keep].tolist(), strict=True)
+            for r, d, c in found:
+                out1[r].append((round(100 * d), c))
+            return out1
+        order = np.lexsort((np.arange(len(dice)), -dice, rows))
+        rank = np.arange(len(dice)) - np.repeat(shared.indptr[:-1], lengths)
+        keep = order[rank < k]  # sorted entries whose place within their row is below k
+        out: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        found = zip(rows[keep].tolist(), dice[keep].tolist(), cols[keep].tolist(), strict=True)
+        for r, d, c in found:
+            out[r].append((round(100 * d), c))
         return out
 
     def pairwise(self, queries: Sequence[Sequence[str]]) -> sparse.csr_matrix:
