@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask.globals import _cv_request
 
 from catalog.config import ConfigError, from_env
 
@@ -19,6 +20,13 @@ class CatalogFlask(Flask):
     """Flask whose absolute URLs use PUBLIC_BASE_URL when it is set, whatever Host header a
     request carries (TRUSTED_HOSTS refuses unknown hosts as well)."""
 
+    URL_CACHE_SIZE = 2048
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._url_cache: dict = {}
+        self._plain_functions: set = set()
+
     def create_url_adapter(self, request):
         adapter = super().create_url_adapter(request)
         base = self.config.get("PUBLIC_BASE_URL")
@@ -29,6 +37,83 @@ class CatalogFlask(Flask):
             adapter.server_name = parts.netloc
             adapter.url_scheme = parts.scheme
         return adapter
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor=None,
+        _method=None,
+        _scheme=None,
+        _external=None,
+        **values,
+    ) -> str:
+        """Flask's url_for, each URL built once per worker and request root: a page builds the
+        same dozen links (navigation, stylesheets, its own routes) on every request, and building
+        one is a walk of the routing map (a tenth of a search page). The key holds the root the
+        URL is built on (scheme, Host, server name and port, script root: ProxyFix has already
+        applied the proxy's) and the value types (page=1 and page=True differ); the cache is
+        dropped when full (Host headers are the visitor's to choose). Relative endpoints, URL
+        default functions, unhashable values (lists) and builds outside a request go to Flask."""
+        ctx = _cv_request.get(None)
+        if (
+            ctx is None
+            or ctx.url_adapter is None
+            or endpoint[:1] == "."
+            or self.url_default_functions
+        ):
+            return super().url_for(
+                endpoint,
+                _anchor=_anchor,
+                _method=_method,
+                _scheme=_scheme,
+                _external=_external,
+                **values,
+            )
+        environ = ctx.request.environ
+        key = (
+            endpoint,
+            _anchor,
+            _method,
+            _scheme,
+            _external,
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ.get("SCRIPT_NAME"),
+            *((name, value.__class__, value) for name, value in values.items()),
+        )
+        cache = self._url_cache
+        try:
+            found = cache.get(key)
+        except TypeError:  # a list of values: not cached
+            found, key = None, None
+        if found is None:
+            found = super().url_for(
+                endpoint,
+                _anchor=_anchor,
+                _method=_method,
+                _scheme=_scheme,
+                _external=_external,
+                **values,
+            )
+            if key is not None:
+                if len(cache) >= self.URL_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = found
+        return found
+
+    def ensure_sync(self, func):
+        """Flask's, remembering which functions are plain: it asked inspect each time, for each
+        hook and the view (eight times per request here)."""
+        if func in self._plain_functions:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(self._plain_functions) < 4096:  # after_this_request closures
+            self._plain_functions.add(func)
+        return wrapped
 
 
 def create_app(config: dict | None = None) -> Flask:

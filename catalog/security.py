@@ -27,6 +27,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Session cookie marked Secure whenever the request came over https (or config says so)."""
 
@@ -43,6 +50,15 @@ class SessionInterface(SecureCookieSessionInterface):
             # serializer first (most public requests carry no cookie at all).
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified:
+            # Empty and untouched (an anonymous visitor): no cookie to set or delete, as in the
+            # parent, which first looks up seven cookie settings; only "Vary: Cookie" if read.
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def _clean_multidict(values):
@@ -113,15 +129,26 @@ def register_security(app: Flask) -> None:
             # keeps them (the back button after sign-out, a proxy between offices).
             headers["Cache-Control"] = "no-store"
             headers.setdefault("Pragma", "no-cache")
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""):
-            # Pages that set their own framing policy (the reconciliation preview) go without.
-            headers.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        add_security_headers(headers, request.is_secure)
         return response
+
+
+def add_security_headers(headers, secure: bool) -> None:
+    """The security headers a response does not set itself (a view may set its own policy).
+    One pass over the response's few headers: `Headers.setdefault` looked each one up by
+    raising and catching a KeyError, four times per response."""
+    present = {key.lower() for key, _ in headers.items()}
+    policy = None
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+        elif name == "Content-Security-Policy":
+            policy = headers.get(name)
+    if "x-frame-options" not in present and (policy is None or "frame-ancestors 'none'" in policy):
+        # Pages that set their own framing policy (the reconciliation preview) go without.
+        headers.add("X-Frame-Options", "DENY")
+    if secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", "max-age=31536000")
 
 
 def _personal(req) -> bool:

@@ -32,8 +32,16 @@ def neutralise(value):
 
 def json_hours(value: Decimal) -> int | float:
     """Hours as a JSON number: 1 rather than "1.00"; quarter hours are exact in binary."""
-    value = value.normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
+    found = _JSON_HOURS.get(value)
+    if found is None:
+        number = value.normalize()
+        found = int(number) if number == number.to_integral_value() else float(number)
+        if len(_JSON_HOURS) < 1024:  # a catalog has a handful of distinct hours
+            _JSON_HOURS[value] = found
+    return found
+
+
+_JSON_HOURS: dict[Decimal, int | float] = {}
 
 
 # --- columns ---------------------------------------------------------------------------------

@@ -220,6 +220,8 @@ def courses_json():
     """One page of the search as JSON; with `_stream=on` every matching course at once."""
     query = course_query()
     keys = chosen(exports.JSON_KEYS)
+    if tuple(keys) == exports.JSON_KEYS:
+        keys = None  # every key in its order (no _col=/_nocol=): each item as course_json builds it
     if streams_all():
         rows = listing.export_rows(db.session, query, taxonomy(), jurisdiction_id=served_id())
         return Response(
