@@ -93,6 +93,44 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _positive_int(name: str, default: str, minimum: int = 1) -> int:
+    value = os.environ.get(name) or default
+    try:
+        number = int(value)
+        if number < minimum:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number >= {minimum}, got {value!r}") from exc
+    return number
+
+
+def engine_options(database_url: str) -> dict:
+    """SQLAlchemy engine options. Connections: one per gunicorn thread (GUNICORN_THREADS, 24 by
+    default) kept in each worker's pool, DB_POOL_SIZE to choose otherwise, plus DB_MAX_OVERFLOW
+    (4) for a moment's extra (an API token's last-use write has its own short connection).
+    SQLAlchemy's 5 + 10 made the 16th concurrent request of a worker wait for a connection (30 s
+    at most) while its threads sat idle. Most recently used connection first (LIFO): under light
+    load the same few serve every request, with their SQLite page cache warm, and the others age
+    out (pool_recycle) instead of all being kept alive in turn. No pre-ping on every checkout:
+    catalog/db.py pings connections that sat idle (a round trip fewer per request); connections
+    older than half an hour are replaced. On PostgreSQL the workers' pools together,
+    WEB_CONCURRENCY x (DB_POOL_SIZE + DB_MAX_OVERFLOW), must fit in max_connections (compose.yaml
+    sets 200). An in-memory SQLite database has one shared connection (no pool to size)."""
+    from sqlalchemy.engine import make_url
+
+    options = {"pool_pre_ping": False, "pool_recycle": 1800}
+    url = make_url(database_url)
+    if url.drivername.startswith("sqlite") and url.database in (None, "", ":memory:"):
+        return options  # Flask-SQLAlchemy gives it a StaticPool, which takes no sizes
+    threads = _positive_int("GUNICORN_THREADS", "24")
+    options.update(
+        pool_size=_positive_int("DB_POOL_SIZE", str(threads)),
+        max_overflow=_positive_int("DB_MAX_OVERFLOW", "4", minimum=0),
+        pool_use_lifo=True,
+    )
+    return options
+
+
 def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment plus explicit overrides (tests)."""
     overrides = dict(overrides or {})
@@ -153,9 +191,7 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "DEBUG": False if production else _env_flag("FLASK_DEBUG"),
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        # No pre-ping on every checkout: catalog/db.py pings connections that sat idle (a round
-        # trip fewer per request); connections older than half an hour are replaced.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(normalise_database_url(database_url)),
         "MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024),
         "MAX_CATALOG_ROWS": int(os.environ.get("MAX_CATALOG_ROWS", "50000")),
