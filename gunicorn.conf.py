@@ -1,5 +1,6 @@
 """Production gunicorn settings: `gunicorn -c gunicorn.conf.py` (the app is catalog:create_app())."""
 
+import gc
 import multiprocessing
 import os
 import time
@@ -58,3 +59,26 @@ def on_starting(server):
         for problem in problems:
             server.log.error("Refusing to start: %s", problem)
         raise SystemExit(1)
+    # Everything built so far (modules, the matching engine) lives as long as the workers: out
+    # of the collector's sight, so that no worker's full collection walks it again (a pause in
+    # some request) or writes to its pages (which the workers share with the master until then).
+    gc.freeze()
+
+
+def post_worker_init(worker):
+    """In each worker, once its app is loaded and before it takes a request: ask for the public
+    pages once (catalog.serving.warm_public), so that no visitor waits for what the first
+    requests build (the published catalog's snapshot: 1-3 s at 10,000 courses, the templates),
+    then freeze what lives as long as the worker, as the master does. WARM_PUBLIC=0 skips the
+    requests."""
+    if os.environ.get("WARM_PUBLIC", "1") != "0":
+        from catalog.serving import warm_public
+
+        started = time.monotonic()
+        answers = warm_public(worker.wsgi)
+        worker.log.info(
+            "Public pages warmed in %.1f s (%s)",
+            time.monotonic() - started,
+            ", ".join(f"{path} {status}" for path, status in answers),
+        )
+    gc.freeze()
