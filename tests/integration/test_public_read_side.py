@@ -4,10 +4,11 @@ decision at once; the served jurisdiction's courses only; typo-tolerant search; 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from catalog.extensions import db
 from catalog.models import Category, Course, Jurisdiction
@@ -89,6 +90,110 @@ def test_provider_and_category_renames_show_at_once(client, make_course, taxonom
     assert body["facets"]["provider"][0]["label"] == "New Name"
     assert {v["label"] for v in body["facets"]["topic"]} == {"Unconscious Bias"}
     assert body["courses"][0]["provider_name"] == "New Name"
+
+
+def test_every_column_a_page_shows_is_in_the_next_search(client, make_course):
+    """A page's rows are kept per publish version (sql.page_rows' memo): an edit of any column
+    a page shows, on an approved course, is in the very next search (migration 0010)."""
+    from catalog.models import CourseCategory
+
+    course = make_course("Report Writing", description="Old words.", url="https://old.example")
+    for params in ({}, {"q": "report"}):
+        row = get_json(client, **params)["courses"][0]
+        assert (row["description"], row["enrol_url"]) == ("Old words.", "https://old.example")
+    course.description = "New words."
+    course.url = "https://new.example"
+    course.control_number = "MO-NEW-1"
+    course.provider_code = "RW-9"
+    db.session.commit()
+    for params in ({}, {"q": "report"}):
+        row = get_json(client, **params)["courses"][0]
+        assert row["description"] == "New words.", params
+        assert row["enrol_url"] == "https://new.example", params
+        assert row["control_number"] == "MO-NEW-1", params
+        assert row["provider_code"] == "RW-9", params
+    decided = db.session.scalar(
+        select(CourseCategory).where(
+            CourseCategory.course_id == course.id, CourseCategory.source == "decided"
+        )
+    )
+    decided.hours = Decimal("0.5")
+    db.session.commit()
+    (area,) = get_json(client, q="report")["courses"][0]["areas"]
+    assert Decimal(str(area["hours"])) == Decimal("0.5")
+    # A pending course's edits do not move the version (imports change thousands of them).
+    pending = make_course("Pending Course", status="pending")
+    before = published_index.read_version(db.session)
+    pending.description = "Edited while pending."
+    db.session.commit()
+    assert published_index.read_version(db.session) == before
+
+
+@contextlib.contextmanager
+def statements(monkeypatch, engine):
+    """Every statement the app sends meanwhile: through SQLAlchemy and through sql.run (the
+    search's own, straight on the driver's cursor)."""
+    from catalog.services.publishing import sql as psql
+
+    seen: list[str] = []
+    real_run = psql.run
+
+    def run(session, statement, params):
+        seen.append(statement)
+        return real_run(session, statement, params)
+
+    def execute(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(psql, "run", run)
+        event.listen(engine, "before_cursor_execute", execute)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", execute)
+
+
+def test_a_search_on_a_warm_worker_is_one_statement(app, client, make_course, monkeypatch):
+    """The publish version comes with the text match's ids (one statement), and the page's rows
+    from the worker's memo once read: the hot path of the public search is one round trip."""
+    make_course("Report Writing for Patrol", topics=["implicit-bias"])
+    make_course("Report Writing Basics")
+    for params in (
+        {"q": "report"},
+        {"q": "report", "sort": "title"},
+        {},
+        {"topic": "implicit-bias"},
+    ):
+        get_json(client, **params)  # the snapshot and the page's rows, read once
+        db.session.rollback()  # a new transaction, as each request has one in production
+        with statements(monkeypatch, db.engine) as seen:
+            body = get_json(client, **params)
+        assert body["total"] >= 1
+        assert len(seen) == 1, (params, seen)
+        assert "search_version" in seen[0]
+
+
+def test_a_rename_committed_meanwhile_is_in_the_next_search_and_course_page(client, make_course):
+    """A request starts from the worker's snapshot without a query (the served jurisdiction,
+    its categories) and the search's own statement verifies it: when a category was renamed
+    meanwhile, the request runs again on the new snapshot instead of showing the old name."""
+    course = make_course("Report Writing", topics=["implicit-bias"])
+    category = db.session.scalar(select(Category).where(Category.slug == "implicit-bias"))
+    for name, path in (
+        ("Unconscious Bias", "/courses.json?q=report"),
+        ("Hidden Bias", "/courses.json"),
+        ("Bias Awareness", f"/courses/{course.id}"),
+        ("Bias in Policing", "/courses?q=report"),
+        ("Bias Training", "/courses.csv?q=report"),
+    ):
+        assert client.get(path).status_code == 200  # the worker's snapshot is current
+        category.name = name
+        db.session.commit()
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert name in response.get_data(as_text=True), path
+    assert client.get("/courses/999999").status_code == 404
 
 
 # -- the served jurisdiction only -----------------------------------------------------------------

@@ -15,8 +15,7 @@ from sqlalchemy import delete, text
 from catalog.extensions import db
 from catalog.models import CourseCategory
 from catalog.services.courses import set_course_categories
-from catalog.services.publishing import facets
-from catalog.services.publishing import snapshot as published_index
+from catalog.services.publishing import arrays, facets
 from catalog.services.publishing.listing import Taxonomy
 from catalog.services.suggesting import categories_by_slug
 
@@ -245,7 +244,7 @@ def query(**kw):
 
 def make_slice(groups):
     """A Slice from (provider_id, 'hours|delivery|,cats,', n) groups: n courses each, as
-    published_index.LOAD_SQL returns them (PostgreSQL spells hours 1.00, SQLite 1)."""
+    arrays.LOAD_SQL returns them (PostgreSQL spells hours 1.00, SQLite 1)."""
     rows, course_id = [], 0
     for provider_id, key, n in groups:
         hours, delivery, cats = key.split("|", 2)
@@ -256,7 +255,7 @@ def make_slice(groups):
                 + (course_id,) * 4
                 + (10,)
             )
-    return published_index._build_slice(rows, tuple(r[0] for r in TAXONOMY.rows))
+    return arrays._build_slice(rows, tuple(r[0] for r in TAXONOMY.rows))
 
 
 def tally(groups, q, provider_ids):
@@ -365,6 +364,6 @@ def test_expired_courses_are_neither_counted_nor_listed():
         (1, 1, "2026-11-30", 10, "1", "online", ",2,", 1, 1, 1, 1, 5),
         (2, 1, "2026-12-01", 10, "1", "online", ",2,", 2, 2, 2, 2, 5),
     ]
-    s = published_index._build_slice(rows, tuple(r[0] for r in TAXONOMY.rows))
+    s = arrays._build_slice(rows, tuple(r[0] for r in TAXONOMY.rows))
     selection = facets.select(s, query(), TAXONOMY, [], today_ordinal=TODAY.toordinal())
     assert selection.total == 1 and facets.ordered(selection, "title") == [2]

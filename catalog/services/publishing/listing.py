@@ -75,8 +75,9 @@ class Result:
 def served(session, code: str | None) -> tuple[int, str] | None:
     """(id, course id label) of the jurisdiction with this code (the first one seeded when None),
     from the worker's copy; None before anything is seeded. An unknown code raises NotFound
-    naming the codes there are."""
-    snapshot = published_index.current(session)
+    naming the codes there are. Under `read_optimistically()` from the worker's copy as it is
+    (no query): the search, export or course page that follows verifies it."""
+    snapshot = published_index.provisional(session)
     wanted = code or snapshot.first_jurisdiction
     if wanted is None:
         return None
@@ -90,8 +91,9 @@ def served(session, code: str | None) -> tuple[int, str] | None:
 
 
 def taxonomy_of(session, jurisdiction_id: int | None) -> Taxonomy:
-    """The categories of a jurisdiction (of all when None), from the worker's copy."""
-    snapshot = published_index.current(session)
+    """The categories of a jurisdiction (of all when None), from the worker's copy (as
+    `served()`, provisionally under `read_optimistically()`)."""
+    snapshot = published_index.provisional(session)
     return Taxonomy(snapshot.categories.get(jurisdiction_id, ()))
 
 
@@ -114,6 +116,39 @@ class _Found:
     title_hits: np.ndarray | None
 
 
+@dataclass
+class _Matched:
+    """A text match's result: the statement and the ids it found (all, and by title)."""
+
+    match: fulltext.Match
+    every: np.ndarray
+    title_ids: np.ndarray
+
+
+def _match(session, query, text_query, *, fuzzy=False, verify=False):
+    """Run the text match; with `verify` (no snapshot verified in this transaction yet) the same
+    statement reads the publish version: (verified snapshot or None, _Matched or None). None
+    for the match when the close-match fallback has nothing to try."""
+    match = fulltext.match(session.get_bind().dialect.name, text_query, fuzzy=fuzzy)
+    if match is None:
+        return None, None
+    version, every, title_ids = psql.match_ids(
+        session, match, titles=query.effective_sort == "relevance", version=verify
+    )
+    snapshot = published_index.verify(session, version) if version is not None else None
+    return snapshot, _Matched(match, every, title_ids)
+
+
+def _first(session, query, text_query):
+    """The verified snapshot and the first text match (None without text): one statement for
+    both when this transaction has not verified a snapshot yet (a public search's only one)."""
+    snapshot = published_index.loaded(session)
+    if text_query is None:
+        return snapshot or published_index.current(session), None
+    verified, matched = _match(session, query, text_query, verify=snapshot is None)
+    return snapshot or verified, matched
+
+
 def _find(
     session,
     snapshot,
@@ -125,23 +160,22 @@ def _find(
     text_query,
     *,
     fuzzy=False,
+    matched: _Matched | None = None,
 ):
-    """The selection for `query` with `text_query` as its words (None: no text); None when the
-    close-match fallback has nothing to try."""
+    """The selection for `query` with `text_query` as its words (None: no text), or for the
+    text match already run (`matched`); None when the close-match fallback has nothing to try."""
     s = snapshot.slice(jurisdiction_id)
-    match = rows = titles = None
-    if text_query is not None:
-        match = fulltext.match(session.get_bind().dialect.name, text_query, fuzzy=fuzzy)
-        if match is None:
+    rows = titles = None
+    if matched is None and text_query is not None:
+        _, matched = _match(session, query, text_query, fuzzy=fuzzy)
+        if matched is None:
             return None
-        every, title_ids = psql.match_ids(
-            session, match, titles=query.effective_sort == "relevance"
-        )
-        rows, titles = s.locate(every), s.locate(title_ids)
+    if matched is not None:
+        rows, titles = s.locate(matched.every), s.locate(matched.title_ids)
     selection = facet_counts.select(
         s, query, taxonomy, provider_ids, today_ordinal=today.toordinal(), rows=rows
     )
-    return _Found(selection, match, titles)
+    return _Found(selection, matched.match if matched else None, titles)
 
 
 def vocabulary(session, snapshot, jurisdiction_id: int | None) -> dict[str, int]:
@@ -181,12 +215,12 @@ def search(
     words as typed match nothing, the corrected query's results (then close matches) instead.
     `marked=False` leaves the matched words unmarked (formats that show no highlight)."""
     today = today or dt.date.today()
-    snapshot = published_index.current(session)
     notices = list(query.notices)
-    query, provider_ids = _known_providers(snapshot, query, notices)
     parsed = fulltext.parse(query.q) if query.q else None
+    snapshot, matched = _first(session, query, parsed)
+    query, provider_ids = _known_providers(snapshot, query, notices)
 
-    def find(text_query, fuzzy=False):
+    def find(text_query, fuzzy=False, matched=None):
         return _find(
             session,
             snapshot,
@@ -197,9 +231,10 @@ def search(
             today,
             text_query,
             fuzzy=fuzzy,
+            matched=matched,
         )
 
-    found = find(parsed)
+    found = find(parsed, matched=matched)
     fuzzy, corrected = False, None
     if found.selection.total == 0 and parsed is not None:
         fix = fulltext.correct(query.q, vocabulary(session, snapshot, jurisdiction_id))
@@ -227,7 +262,13 @@ def search(
             offset=offset,
         )
         courses = psql.page_rows(
-            session, ids, today=today, match=found.match, marked=marked, taxonomy=taxonomy
+            session,
+            ids,
+            today=today,
+            match=found.match,
+            marked=marked,
+            taxonomy=taxonomy,
+            memo=snapshot.memo.setdefault("rows", {}),
         )
     elif total and query.page > 1:
         pages = -(-total // query.per_page)
@@ -237,10 +278,20 @@ def search(
 
 
 def _all(session, query, taxonomy, jurisdiction_id, today) -> tuple[_Found, list[str]]:
-    snapshot = published_index.current(session)
-    query, provider_ids = _known_providers(snapshot, query, [])
     parsed = fulltext.parse(query.q) if query.q else None
-    found = _find(session, snapshot, query, taxonomy, provider_ids, jurisdiction_id, today, parsed)
+    snapshot, matched = _first(session, query, parsed)
+    query, provider_ids = _known_providers(snapshot, query, [])
+    found = _find(
+        session,
+        snapshot,
+        query,
+        taxonomy,
+        provider_ids,
+        jurisdiction_id,
+        today,
+        parsed,
+        matched=matched,
+    )
     return found, query
 
 
@@ -253,10 +304,15 @@ def export_rows(
     today: dt.date | None = None,
 ) -> Iterator[dict]:
     """Every published course of the jurisdiction matching the query (no paging), in the
-    query's order (the order of its pages), read in chunks."""
+    query's order (the order of its pages), read in chunks. Which courses is decided now (the
+    snapshot verified in the caller's request); their rows are read as the iterator is."""
     today = today or dt.date.today()
     found, query = _all(session, query, taxonomy, jurisdiction_id, today)
     ids = facet_counts.ordered(found.selection, query.effective_sort, title_hits=found.title_hits)
+    return _chunks(session, ids, taxonomy, today)
+
+
+def _chunks(session, ids, taxonomy, today) -> Iterator[dict]:
     for start in range(0, len(ids), EXPORT_CHUNK):
         courses = psql.page_rows(session, ids[start : start + EXPORT_CHUNK], today=today)
         psql.attach_categories(session, courses, taxonomy)
@@ -285,24 +341,31 @@ def get_published(
     session, course_id: int, taxonomy: Taxonomy, *, jurisdiction_id: int | None = None, today=None
 ) -> dict | None:
     """One published course of the jurisdiction, or None when it is unknown, unapproved,
-    expired or another jurisdiction's."""
+    expired or another jurisdiction's. One statement: the row, its decided categories and the
+    publish version (which verifies the request's snapshot, see snapshot.verify)."""
     today = today or dt.date.today()
     dialect = session.get_bind().dialect.name
     mine = "" if jurisdiction_id is None else " AND c.jurisdiction_id = :jid"
-    stmt = text(
-        f"SELECT {psql.COLUMNS}, c.objectives, c.decided_at FROM courses c "
+    statement = (
+        f"SELECT {psql.COLUMNS}, c.objectives, c.decided_at, {psql.categories_column(dialect)}, "
+        f"{published_index.VERSION_COLUMNS} FROM courses c "
         "JOIN providers p ON p.id = c.provider_id WHERE c.id = :id AND "
         + " AND ".join(published_sql())
         + mine
     )
-    row = session.execute(
-        stmt, {"id": course_id, "today": psql.today_param(dialect, today), "jid": jurisdiction_id}
-    ).first()
-    if row is None:
+    rows = psql.run(
+        session,
+        statement,
+        {"id": course_id, "today": psql.today_param(dialect, today), "jid": jurisdiction_id},
+    )
+    if not rows:
+        published_index.current(session)
         return None
+    row = rows[0]
+    published_index.verify(session, published_index.version_of(row[-2], row[-1]))
     course = psql.course_dict(row, marked=False)
     course["objectives"] = row[psql.N_COLUMNS] or ""
-    psql.attach_categories(session, [course], taxonomy)
+    psql.attach_column([course], [row[psql.N_COLUMNS + 2]], taxonomy)
     return course
 
 

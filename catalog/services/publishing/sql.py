@@ -21,6 +21,7 @@ from markupsafe import escape
 
 from catalog.services.publishing import rule
 from catalog.services.publishing import search as fulltext
+from catalog.services.publishing.snapshot import VERSION_COLUMNS, version_of
 
 
 def published_sql() -> tuple[str, ...]:
@@ -96,24 +97,32 @@ def _ids(value) -> np.ndarray:
     return np.fromstring(str(value), dtype=np.int64, sep=",")
 
 
-def match_ids(session, match: fulltext.Match, *, titles: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Ids of every course the text matches, and (when `titles`) of those whose title does."""
+def match_ids(
+    session, match: fulltext.Match, *, titles: bool, version: bool = False
+) -> tuple[tuple | None, np.ndarray, np.ndarray]:
+    """Ids of every course the text matches, and (when `titles`) of those whose title does, in
+    one statement; with `version`, also the publish version that statement saw (else None), so
+    that the ids and the version are of one view of the database (snapshot.verify)."""
+    head = f"{VERSION_COLUMNS}, " if version else ""
     if match.tsquery is not None and match.title_tsquery is not None:
-        return _match_ids_postgresql(session, match, titles)
-    if not titles:
-        return _ids(run(session, match.ids_sql, match.params)[0][0]), np.empty(0, dtype=np.int64)
-    # Both passes in one statement: one round trip to the database.
-    row = run(session, f"SELECT ({match.ids_sql}), ({match.title_ids_sql})", match.params)[0]
-    return _ids(row[0]), _ids(row[1])
+        row = _match_ids_postgresql(session, match, titles, head)
+    elif titles:  # both passes in one statement: one round trip to the database
+        row = run(
+            session, f"SELECT {head}({match.ids_sql}), ({match.title_ids_sql})", match.params
+        )[0]
+    else:
+        row = run(session, f"SELECT {head}({match.ids_sql}), NULL", match.params)[0]
+    seen = version_of(row[0], row[1]) if version else None
+    return seen, _ids(row[-2]), _ids(row[-1])
 
 
-def _match_ids_postgresql(session, match: fulltext.Match, titles: bool):
+def _match_ids_postgresql(session, match: fulltext.Match, titles: bool, head: str):
     """One index scan, the title condition tested on its rows (a title match is a match: the
     title query is the same query with every word restricted to weight A). 'advanced' at 10,000
     courses (loaded machine): two scans 15-20 ms, one 4-8 ms. Each tsquery is a scalar subquery,
     computed once per statement even in the generic plan of a prepared statement (psycopg
     prepares from the 5th execution), which would otherwise build it again for every row the
-    recheck and the FILTER test."""
+    recheck and the FILTER test. `head`: columns before the ids (the version)."""
     title = "NULL"
     if titles:
         title = (
@@ -121,11 +130,14 @@ def _match_ids_postgresql(session, match: fulltext.Match, titles: bool):
             f"FILTER (WHERE s.doc @@ (SELECT {match.title_tsquery}))"
         )
     statement = (
-        f"SELECT string_agg(s.course_id::text, ','), {title} "
+        f"SELECT {head}string_agg(s.course_id::text, ','), {title} "
         f"FROM search_courses s WHERE s.doc @@ (SELECT {match.tsquery})"
     )
-    row = run(session, statement, match.params)[0]
-    return _ids(row[0]), _ids(row[1])
+    return run(session, statement, match.params)[0]
+
+
+# Courses a per-version memo (`page_rows(memo=...)`) holds at most (~1.5 KB each); emptied when full.
+MEMO_ROWS = 5_000
 
 
 def page_rows(
@@ -136,12 +148,71 @@ def page_rows(
     match: fulltext.Match | None = None,
     marked: bool = False,
     taxonomy=None,
+    memo: dict | None = None,
 ) -> list[dict]:
     """The courses with these ids (published ones only), in the order given, in one statement;
     with a text `match` and `marked`, their title and snippet highlighted; with `taxonomy`,
-    their decided areas and topics attached (read in the same statement)."""
+    their decided areas and topics attached (read in the same statement).
+
+    `memo` (unmarked courses only): the courses already read at the current publish version
+    (snapshot.Snapshot.memo), shared by the requests of that version, so read-only to callers;
+    only the ids it lacks are read, and added to it. Every column a course's dict holds changes
+    the publish version (migrations 0007 and 0010), which drops the memo with the snapshot, so
+    a memo entry is the course as the database holds it at that version."""
     if not ids:
         return []
+    marked = match is not None and marked
+    if memo is not None and not marked:
+        known = memo.setdefault(taxonomy.rows if taxonomy is not None else None, {})
+        missing = [i for i in ids if i not in known]
+        if missing:
+            if len(known) + len(missing) > MEMO_ROWS:
+                known.clear()
+            for course in _courses(session, missing, today, None, taxonomy):
+                known[course["id"]] = course
+        return [known[i] for i in ids if i in known]
+    found = {c["id"]: c for c in _courses(session, ids, today, match if marked else None, taxonomy)}
+    return [found[i] for i in ids if i in found]
+
+
+def _courses(session, ids, today, match, taxonomy) -> list[dict]:
+    """`page_rows` without the memo, in no particular order."""
+    rows = _rows(session, ids, today, match, categories=taxonomy is not None)
+    courses = [course_dict(row, marked=match is not None) for row in rows]
+    if taxonomy is not None:
+        attach_column(courses, [row[-1] for row in rows], taxonomy)
+    return courses
+
+
+def categories_column(dialect: str) -> str:
+    """A column of a statement over `courses c`: the course's decided categories as
+    'category id:hours' pairs, comma-separated (read with `attach_column`)."""
+    pair = (
+        "cc.category_id::text || ':' || coalesce(cc.hours::text, '')"
+        if dialect == "postgresql"
+        else "cc.category_id || ':' || coalesce(cc.hours, '')"
+    )
+    glue = "string_agg" if dialect == "postgresql" else "group_concat"
+    return (
+        f"(SELECT {glue}({pair}, ',') FROM course_categories cc "
+        "WHERE cc.course_id = c.id AND cc.source = 'decided')"
+    )
+
+
+def attach_column(courses: list[dict], values: list, taxonomy) -> None:
+    """Areas and topics from each course's `categories_column` value (in the same order)."""
+    pairs = []
+    for course, value in zip(courses, values, strict=True):
+        for item in (value or "").split(","):
+            if item:
+                category_id, _, hours = item.partition(":")
+                pairs.append((course["id"], int(category_id), hours or None))
+    _attach(courses, pairs, taxonomy)
+
+
+def _rows(session, ids, today, match: fulltext.Match | None, *, categories: bool) -> list[tuple]:
+    """The statement of `page_rows`: COLUMNS, with `match` its highlighted title and snippet,
+    with `categories` the decided (category id:hours) pairs as the last column."""
     dialect = session.get_bind().dialect.name
     join = (
         fulltext.Match.detail_join
@@ -149,39 +220,18 @@ def page_rows(
         else f"{_join(dialect)} courses c ON c.id = page.course_id"
     )
     extra, where, params = "", "TRUE", {}
-    if match is not None and marked:
+    if match is not None:
         join, where, params = match.detail_join, match.detail_where, dict(match.params)
         extra = f", {match.title_sql}, {match.snippet_sql}"
-    categories = ""
-    if taxonomy is not None:
-        pair = (
-            "cc.category_id::text || ':' || coalesce(cc.hours::text, '')"
-            if dialect == "postgresql"
-            else "cc.category_id || ':' || coalesce(cc.hours, '')"
-        )
-        glue = "string_agg" if dialect == "postgresql" else "group_concat"
-        categories = (
-            f", (SELECT {glue}({pair}, ',') FROM course_categories cc "
-            "WHERE cc.course_id = c.id AND cc.source = 'decided')"
-        )
+    pairs = f", {categories_column(dialect)}" if categories else ""
     params["page_ids"] = ids_param(dialect, ids)
     params["today"] = today_param(dialect, today)
     statement = (
-        f"SELECT {COLUMNS}{extra}{categories} FROM {ids_source(dialect, 'page_ids', 'page')} "
+        f"SELECT {COLUMNS}{extra}{pairs} FROM {ids_source(dialect, 'page_ids', 'page')} "
         f"{join} JOIN providers p ON p.id = c.provider_id "
         f"WHERE {where} AND {' AND '.join(published_sql())}"
     )
-    rows = run(session, statement, params)
-    found = {row[0]: course_dict(row, marked=bool(extra)) for row in rows}
-    if taxonomy is not None:
-        pairs = []
-        for row in rows:
-            for item in (row[-1] or "").split(","):
-                if item:
-                    category_id, _, hours = item.partition(":")
-                    pairs.append((row[0], int(category_id), hours or None))
-        _attach(list(found.values()), pairs, taxonomy)
-    return [found[i] for i in ids if i in found]
+    return run(session, statement, params)
 
 
 def rows_by_id(session, ids: list[int], today: dt.date) -> Iterator[dict]:
