@@ -561,12 +561,32 @@ def run_size(n: int, args) -> dict[str, dict]:
         for name_, (port, paths) in targets.items():
             if not name_.startswith("app"):
                 check(port, paths[0])
-        return drive_in_turns(targets, args.seconds, args.clients, max(1, args.slices))
+        results = drive_in_turns(targets, args.seconds, args.clients, max(1, args.slices))
+        for name_, proc in zip(targets, procs, strict=True):
+            results[name_]["rss"] = peak_rss_mb(proc.pid)
+        return results
     finally:
         for proc in procs:
             stop(proc)
         if pg:
             drop_database(pg[0], pg[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The largest peak resident set (VmHWM, MB) among the gunicorn master's workers (Linux)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    peaks = []
+    for child in children:
+        try:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks, default=float("nan"))
 
 
 def postgres_database():
@@ -601,9 +621,14 @@ def report(n: int, results: dict[str, dict], args) -> None:
         f"{args.clients} clients, {args.seconds:g} s each in {args.slices} alternating slices, "
         "gunicorn -w 2"
     )
-    print(f"{'target':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"{'target':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'peak RSS/worker MB':>20}"
+    )
     for name, r in results.items():
-        print(f"{name:<26}{r['rps']:>9.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}")
+        print(
+            f"{name:<26}{r['rps']:>9.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}"
+            f"{r.get('rss', float('nan')):>20.0f}"
+        )
 
 
 def ratios(n: int, results: dict[str, dict]) -> dict:
