@@ -1,7 +1,7 @@
 """The engine's batched fast paths compute what the plain definitions say, so they change no
 suggestion: the fuzzy signal computed only for usable (title, category) pairs against the full
 title x choice matrix, the coverage matrix against `_covers`, and batched suggestions (with
-their per-batch caches) against one course at a time."""
+their per-batch caches) against one course at a time; the collector pause around a batch."""
 
 from __future__ import annotations
 
@@ -134,3 +134,56 @@ def test_batch_is_one_at_a_time(engine: Engine, learned_engine: Engine) -> None:
     courses = _courses(engine, 300)[:80]
     for eng in (engine, learned_engine):
         assert _dicts(eng.suggest_many(courses)) == _dicts([eng.suggest(c) for c in courses])
+
+
+def test_collector_paused_during_a_batch_only(engine: Engine) -> None:
+    import gc
+
+    from mapping.engine import _collector_paused
+
+    assert gc.isenabled()
+    seen = []
+    with _collector_paused():
+        with _collector_paused():  # nested (or another thread's) batch
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())  # the outer batch still runs
+    assert seen == [False, False] and gc.isenabled()
+    assert engine.suggest_many([CourseInput("Firearms Qualification")])[0].topics
+    assert gc.isenabled()
+    with pytest.raises(AttributeError):  # a failing batch resumes it too
+        engine.suggest_many([object()])  # type: ignore[list-item]
+    assert gc.isenabled()
+    gc.disable()
+    try:  # paused by the caller: a batch does not turn it on
+        engine.suggest_many([CourseInput("Firearms Qualification")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def _top_by_row(index: object, queries: list[list[str]], k: int) -> list[list[tuple[int, int]]]:
+    """The definition of SimilarityIndex.top: each row's matches stably sorted by -dice."""
+    import numpy as np
+
+    block = [set(q) for q in queries]
+    qm = index._binary(block).multiply(index._weight).tocsr()  # type: ignore[attr-defined]
+    shared = (qm @ index._matrix.T).tocsr()  # type: ignore[attr-defined]
+    out = []
+    for r, q in enumerate(block):
+        start, end = shared.indptr[r], shared.indptr[r + 1]
+        cols, vals = shared.indices[start:end], shared.data[start:end]
+        norm = sum(index.weight(w) for w in q)  # type: ignore[attr-defined]
+        dice = 2 * vals / (norm + index._norms[cols])  # type: ignore[attr-defined]
+        order = np.argsort(-dice, kind="stable")[:k]
+        out.append([(round(100 * float(dice[o])), int(cols[o])) for o in order])
+    return out
+
+
+def test_similar_courses_are_the_per_row_definition(learned_engine: Engine) -> None:
+    index = learned_engine._similar
+    assert index is not None
+    queries = learned_engine.keys(_titles(learned_engine, 500)) + [[], ["zzzunknown"]]
+    for k in (1, 3):
+        got = index.top(queries, k)
+        assert got == _top_by_row(index, queries, k)
+        assert sum(map(len, got)) > len(queries) // 2 and got[-2] == []
