@@ -164,13 +164,15 @@ def page_rows(
     marked = match is not None and marked
     if memo is not None and not marked:
         known = memo.setdefault(taxonomy.rows if taxonomy is not None else None, {})
-        missing = [i for i in ids if i not in known]
+        # Each entry is taken once (another thread may empty the memo meanwhile).
+        page = {i: known.get(i) for i in ids}
+        missing = [i for i, course in page.items() if course is None]
         if missing:
             if len(known) + len(missing) > MEMO_ROWS:
                 known.clear()
             for course in _courses(session, missing, today, None, taxonomy):
-                known[course["id"]] = course
-        return [known[i] for i in ids if i in known]
+                page[course["id"]] = known[course["id"]] = course
+        return [course for course in page.values() if course is not None]
     found = {c["id"]: c for c in _courses(session, ids, today, match if marked else None, taxonomy)}
     return [found[i] for i in ids if i in found]
 
