@@ -69,8 +69,8 @@ def post_worker_init(worker):
     """In each worker, once its app is loaded and before it takes a request: ask for the public
     pages once (catalog.serving.warm_public), so that no visitor waits for what the first
     requests build (the published catalog's snapshot: 1-3 s at 10,000 courses, the templates),
-    then freeze what lives as long as the worker, as the master does. WARM_PUBLIC=0 skips the
-    requests."""
+    then settle it (catalog.serving.settle_process: collect once, freeze what lives as long as the
+    worker, as the master does). WARM_PUBLIC=0 skips the requests."""
     if os.environ.get("WARM_PUBLIC", "1") != "0":
         from catalog.serving import warm_public
 
@@ -81,4 +81,6 @@ def post_worker_init(worker):
             time.monotonic() - started,
             ", ".join(f"{path} {status}" for path, status in answers),
         )
-    gc.freeze()
+    from catalog.serving import settle_process
+
+    settle_process()

@@ -201,5 +201,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from catalog.security import register_security
+    from catalog.serving import register_settling
 
     register_security(app)
+    register_settling(app)

@@ -230,6 +230,9 @@ def from_env(instance_path: Path, overrides: dict | None = None) -> dict:
         "PLAN_MAX_OFFICERS": int(os.environ.get("PLAN_MAX_OFFICERS", "5000")),
         "PLAN_MAX_RECORDS": int(os.environ.get("PLAN_MAX_RECORDS", "40")),
         "JSON_SORT_KEYS": False,
+        # Collect and freeze each process's long-lived objects after its first public page
+        # (catalog.serving.settle_process); off under TESTING, where one process builds many apps.
+        "GC_FREEZE": _env_flag("GC_FREEZE", not testing),
         # Reconciliation API: queries a minute per address (per worker; 0 = no limit), body size.
         "RECONCILE_RATE_PER_MINUTE": int(os.environ.get("RECONCILE_RATE_PER_MINUTE", "3000")),
         "RECONCILE_MAX_BODY": 256 * 1024,

@@ -176,3 +176,46 @@ def test_the_apps_engine_has_that_pool(app):
     with app.app_context():
         pool = db.engine.pool
         assert pool.size() == 24 and pool._max_overflow == 4
+
+
+def test_each_process_settles_once_after_its_first_public_page(
+    app_factory, make_course, monkeypatch
+):
+    import catalog.serving
+
+    make_course("Firearms Qualification")
+    calls = []
+    monkeypatch.setattr(catalog.serving, "settle_process", lambda: calls.append(1))
+    other = app_factory(GC_FREEZE=True)
+    client = other.test_client()
+    client.get("/login").close()  # not a public page
+    assert calls == []
+    for _ in range(3):
+        response = client.get("/courses.json")
+        assert response.status_code == 200
+        response.close()
+    assert calls == [1]  # after the first public answer only
+
+
+def test_settling_is_off_under_testing_and_with_gc_freeze_0(app_factory, make_course, monkeypatch):
+    import catalog.serving
+
+    make_course("Firearms Qualification")
+    calls = []
+    monkeypatch.setattr(catalog.serving, "settle_process", lambda: calls.append(1))
+    for other in (app_factory(), app_factory(GC_FREEZE=False)):
+        other.test_client().get("/courses.json").close()
+    assert calls == []
+
+
+def test_settle_process_collects_and_freezes():
+    import gc
+
+    from catalog.serving import settle_process
+
+    before = gc.get_freeze_count()
+    try:
+        settle_process()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # the test process builds many apps: let the collector see them again
