@@ -3,15 +3,19 @@ when it may decide a regime of the rules, and when it may override an area the r
 
 from __future__ import annotations
 
-from .learned import regime
+from collections.abc import Sequence
+from typing import Any
+
+from .learned import regime, rules_regime
 from .results import Suggestion
 
-__all__ = ["Gate", "override", "threshold"]
+__all__ = ["Gate", "override", "rules_calibration", "threshold"]
 
 _MIN_PAIRS = 20  # agreed labels among the decisions needed before the model calibrates them
 _NEVER = 1.01
 _MARGIN = 2  # out-of-fold courses the model must win by before it decides where rules are weak
 _MIN_OVERRIDES = 3  # staff contradicting the rules on a class: at least this many decisions
+_SHRINK = 2.0  # pseudo-decisions a regime's rule accuracy is shrunk with (rules_calibration)
 
 
 def threshold(pairs: list[tuple[float, bool]], target: float) -> float | None:
@@ -75,3 +79,38 @@ def override(pairs: list[tuple[float, bool]], target: float) -> float | None:
         if right >= _MIN_OVERRIDES and right / k >= target:
             best = p
     return best
+
+
+def rules_calibration(
+    plain: Sequence[Suggestion], areas: Sequence[str | None], words: Any
+) -> tuple[dict[str, float], dict[str, float]]:
+    """How often the rules alone were right on decided courses where they were not sure, per
+    regime (`rules_regime`), and the area distribution of decided courses where nothing matched.
+
+    Counted, not fitted: the rules do not learn, so their accuracy on the decisions is an honest
+    estimate. Few decisions per regime are shrunk towards the accuracy over all unsure regimes
+    (`_SHRINK` pseudo-decisions), and that one towards one right in two; the empty regime is
+    shrunk towards the decided areas' frequencies."""
+    right: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    empty: list[str] = []
+    for s, area in zip(plain, areas, strict=True):
+        if area is None:
+            continue
+        top = s.areas[0]
+        mode = rules_regime(top.reason)
+        if mode == "empty":
+            empty.append(area)
+        elif mode != "agree":
+            seen[mode] = seen.get(mode, 0) + 1
+            right[mode] = right.get(mode, 0) + (top.slug == area)
+    pooled = (sum(right.values()) + 1) / (sum(seen.values()) + 2)
+    accuracy = {
+        m: (right.get(m, 0) + _SHRINK * pooled) / (seen.get(m, 0) + _SHRINK)
+        for m in ("weak", "split")
+    }
+    classes = [str(a) for a in words.classes_] if words is not None else []
+    decided = [a for a in areas if a is not None]
+    freq = {a: (decided.count(a) + 1) / (len(decided) + len(classes)) for a in classes}
+    prior = {a: (empty.count(a) + _SHRINK * freq[a]) / (len(empty) + _SHRINK) for a in classes}
+    return accuracy, prior

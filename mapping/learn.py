@@ -7,6 +7,12 @@ area, one binary regression per topic (only for topics with at least `_MIN_PER_C
 courses on each side) predicts the topic. Because the rule evidence is among the features, the
 model learns how far to trust the rules and where staff decide otherwise.
 
+Where the rules are weak, split or found nothing, a title-words model (models.py: no rule
+features) and the rules combine by Bayes (learned.posterior): the rules' pick counts with the
+accuracy the rules had on decided courses of that regime (counted, calibrate.rules_calibration),
+where nothing matched the area distribution of such decided courses counts instead, and the
+words' likelihood ratio is tempered by `learn_words_trust`. What this changes is never confident.
+
 Calibration: the decisions are split into folds; each fold is predicted by a model fitted on the
 others. Among the labels the rules agree on, the lowest probability above which those out-of-fold
 predictions were at least `confident_precision` correct becomes the threshold a label needs to
@@ -22,11 +28,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from .calibrate import Gate, override, threshold
+from .calibrate import Gate, override, rules_calibration, threshold
+from .models import Models, grams, words
 from .results import CourseInput, Example
 from .scoring import Evidence, Learned, _blocked, build_suggestion, combine
 
@@ -35,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Learner", "example_area"]
 
-_MIN_PER_CLASS = 3
 _FOLDS = 5
 _CHUNK = 5000
 
@@ -48,91 +51,21 @@ def example_area(example: Example) -> str | None:
     return next(s for s, v in example.areas.items() if Decimal(str(v)) == best)
 
 
-def _grams(keys: Sequence[str]) -> list[str]:
-    return [*keys, *(f"{a} {b}" for a, b in zip(keys, keys[1:], strict=False))]
-
-
-def _identity(doc: list[str]) -> list[str]:
-    return doc
-
-
-class _Models:
-    """One fit: vectoriser, area model and topic models."""
-
-    def __init__(
-        self,
-        docs: list[list[str]],
-        rules: np.ndarray,
-        areas: list[str | None],
-        topics: list[frozenset[str]],
-        topic_slugs: Sequence[str],
-        c: float,
-    ) -> None:
-        self.vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
-        text = self.vectorizer.fit_transform(docs)
-        self.n_text = text.shape[1]
-        x = sparse.hstack([text, sparse.csr_matrix(rules)]).tocsr()
-        labelled = [i for i, a in enumerate(areas) if a is not None]
-        self.area_model: LogisticRegression | None = None
-        if len({areas[i] for i in labelled}) >= 2:
-            self.area_model = LogisticRegression(C=c, max_iter=2000)
-            self.area_model.fit(x[labelled], [areas[i] for i in labelled])
-        self.topic_models: dict[str, LogisticRegression] = {}
-        n = len(docs)
-        for slug in topic_slugs:
-            y = np.array([slug in t for t in topics])
-            if y.sum() >= _MIN_PER_CLASS and n - y.sum() >= _MIN_PER_CLASS:
-                model = LogisticRegression(C=c, max_iter=2000)
-                model.fit(x, y)
-                self.topic_models[slug] = model
-        # every topic model as one matrix (classes_ are [False, True]: coef_ points to True)
-        self.topic_slugs = list(self.topic_models)
-        self.topic_weights = np.zeros((x.shape[1], len(self.topic_slugs)))
-        self.topic_bias = np.zeros(len(self.topic_slugs))
-        for k, model in enumerate(self.topic_models.values()):
-            self.topic_weights[:, k] = model.coef_[0]
-            self.topic_bias[k] = model.intercept_[0]
-        present = (text > 0).astype(np.float64).tocsc()
-        self.df: dict[str, np.ndarray] = {}  # label -> how many decided courses have each n-gram
-        for label in {a for a in areas if a} | set(self.topic_models):
-            rows = [i for i in range(n) if areas[i] == label or label in topics[i]]
-            self.df[label] = np.asarray(present[rows].sum(axis=0)).ravel()
-
-    def matrix(self, docs: list[list[str]], rules: np.ndarray) -> sparse.csr_matrix:
-        return sparse.hstack([self.vectorizer.transform(docs), sparse.csr_matrix(rules)]).tocsr()
-
-    def probabilities(
-        self, x: sparse.csr_matrix
-    ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-        n = x.shape[0]
-        areas: list[dict[str, float]] = [{} for _ in range(n)]
-        if self.area_model is not None:
-            classes = list(self.area_model.classes_)
-            areas = [
-                dict(zip(classes, row, strict=True))
-                for row in self.area_model.predict_proba(x).tolist()
-            ]
-        if not self.topic_models:
-            return areas, [{} for _ in range(n)]
-        # every topic model at once: one sparse product, then the logistic function, as
-        # LogisticRegression.predict_proba computes it per binary model (the same numbers)
-        p = expit(np.asarray(x @ self.topic_weights) + self.topic_bias)
-        topics = [dict(zip(self.topic_slugs, row, strict=True)) for row in p.tolist()]
-        return areas, topics
-
-
 class Learner:
     """The fitted learned layer of an Engine (see the module docstring)."""
 
     def __init__(
         self,
         engine: Engine,
-        models: _Models,
+        models: Models,
         n: int,
         area_threshold: float | None,
         topic_threshold: float | None,
         gate: Gate,
         override_threshold: float | None = None,
+        rules_accuracy: dict[str, float] | None = None,
+        empty_prior: dict[str, float] | None = None,
+        text_weight: float = 0.0,
     ) -> None:
         self.taxonomy = engine.taxonomy
         self.models = models
@@ -145,6 +78,9 @@ class Learner:
         self.decides_empty = gate.decides("empty")
         self.decides_topics = gate.decides("topics")
         self.override_threshold = override_threshold
+        self.rules_accuracy = rules_accuracy or {}
+        self.empty_prior = empty_prior or {}
+        self.text_weight = text_weight
         self._vocab = models.vectorizer.get_feature_names_out()
         self._coefs: dict[str, np.ndarray] = {}
         self._texts: dict[tuple[str, int], str] = {}
@@ -198,15 +134,18 @@ class Learner:
         by_course = dict(zip(distinct, evidence, strict=True))
         ev = [by_course[c] for c in courses]
         rules = cls.rule_matrix(engine, ev)
-        docs = [_grams(k) for k in keys]
+        docs = [grams(k) for k in keys]
         areas = [example_area(e) for e in examples]
         topics = [frozenset(e.topics) for e in examples]
         topic_slugs = [t.slug for t in tax.topics]
         c = float(tax.setting("learn_weight"))
         if len({a for a in areas if a}) < 2:
             return None
-        models = _Models(docs, rules, areas, topics, topic_slugs, c)
+        title_words = [words(k) for k in keys]
+        text_c = float(tax.setting("learn_words_weight"))
+        models = Models(docs, rules, areas, topics, topic_slugs, c, title_words, text_c)
         plain = [build_suggestion(tax, course, e) for course, e in zip(courses, ev, strict=True)]
+        accuracy, empty = rules_calibration(plain, areas, models.words_model)
         area_pairs: list[tuple[float, bool]] = []
         topic_pairs: list[tuple[float, bool]] = []
         override_pairs: list[tuple[float, bool]] = []
@@ -220,7 +159,7 @@ class Learner:
         for f in range(folds):
             test = sorted(order[f::folds].tolist())
             train = sorted(set(range(n)) - set(test))
-            sub = _Models(
+            sub = Models(
                 [docs[i] for i in train],
                 rules[train],
                 [areas[i] for i in train],
@@ -252,6 +191,9 @@ class Learner:
             threshold(topic_pairs, target),
             gate,
             override(override_pairs, float(tax.setting("override_precision"))),
+            accuracy,
+            empty,
+            float(tax.setting("learn_words_trust")),
         )
 
     # -- prediction -------------------------------------------------------------------------
@@ -276,10 +218,12 @@ class Learner:
     ) -> list[Learned]:
         if not keys:
             return []
-        docs = [_grams(k) for k in keys]
+        docs = [grams(k) for k in keys]
         x = self.models.matrix(docs, self.rule_matrix(engine, evidence))
         areas, topics = self.models.probabilities(x)
         why = self._why(x, areas, topics)
+        ratios = self.models.word_ratios([words(k) for k in keys])
+        why = self._why_words(x, ratios, why)
         args = (
             self.area_threshold,
             self.topic_threshold,
@@ -288,7 +232,27 @@ class Learner:
             self.decides_empty,
             self.override_threshold,
         )
-        return [Learned(a, t, w, *args) for a, t, w in zip(areas, topics, why, strict=True)]
+        extra = (self.rules_accuracy, self.empty_prior, self.text_weight)
+        return [
+            Learned(a, t, w, *args, r, *extra)
+            for a, t, w, r in zip(areas, topics, why, ratios, strict=True)
+        ]
+
+    def _why_words(
+        self, x: sparse.csr_matrix, ratios: list[dict[str, float]], why: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
+        """Evidence for the area the title words point to most, where `_why` has none for it."""
+        text = x[:, : self.models.n_text].tocsr()
+        wanted: dict[str, list[int]] = {}
+        for r, ratio in enumerate(ratios):
+            if ratio:
+                best = max(ratio, key=ratio.get)  # type: ignore[arg-type]
+                if best not in why[r] and self.models.area_model is not None:
+                    wanted.setdefault(best, []).append(r)
+        for slug, rows in wanted.items():
+            for r, j in zip(rows, self._best_ngram(text, self._coef(slug), rows), strict=True):
+                why[r][slug] = self._text(slug, j)
+        return why
 
     def _why(
         self, x: sparse.csr_matrix, areas: list[dict[str, float]], topics: list[dict[str, float]]

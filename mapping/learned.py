@@ -3,10 +3,10 @@ the rules' regimes it may decide, and same-title decisions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Learned", "regime", "same_reason", "same_title"]
+__all__ = ["Learned", "posterior", "regime", "rules_regime", "same_reason", "same_title"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,14 @@ class Learned:
     # calibrated: the model's area overrides an area the rules agree on when its probability is at
     # least this (out of fold such overrides were right often enough); None: never
     override_threshold: float | None = None
+    # where the rules are not sure of the area (see `posterior`): the title-words model's
+    # likelihood ratio per area (its probability over the decided areas' frequency), the rules'
+    # accuracy per regime as counted on the decided courses, where nothing matched the area
+    # distribution of such decided courses, and the weight of the words against the rules
+    text_ratio: dict[str, float] = field(default_factory=dict)
+    rules_accuracy: dict[str, float] = field(default_factory=dict)
+    empty_prior: dict[str, float] = field(default_factory=dict)
+    text_weight: float = 0.0
 
 
 def regime(reason: str | None) -> str:
@@ -48,3 +56,51 @@ def same_reason(items: list[dict[str, Any]]) -> str | None:
     if all(i.get("agree") for i in items):
         return None
     return f"staff decided the same title differently before ({items[0]['text']})"
+
+
+def rules_regime(reason: str | None) -> str:
+    """`regime`, with split evidence ("two areas have strong evidence") apart from weak evidence:
+    the rules' tie-break is right on split titles about as often as a weak hit, but the rival
+    area is then the likely alternative."""
+    mode = regime(reason)
+    if mode == "weak" and reason is not None and reason.startswith("two areas"):
+        return "split"
+    return mode
+
+
+_RIVAL_FLOOR = 5  # score added to every other area: an area without evidence keeps some chance
+
+
+def posterior(
+    learned: Learned, mode: str, rule_top: str, scores: dict[str, int], allowed: set[str]
+) -> dict[str, float] | None:
+    """Where the rules are weak, split or silent: P(area | rules, title words), None when the
+    learned layer has no view of this regime.
+
+    Bayes with two experts: P(a | rules, words) ~ P(a | rules) * (P(a | words) / P(a))^weight.
+    P(a | rules) is the rules' pick with the accuracy the rules had on decided courses of this
+    regime (counted, no model involved), the rest shared by rule score; where nothing matched,
+    the area distribution of such decided courses. Areas an exclusion blocked (`allowed` lacks
+    them) get nothing: rules decide traps."""
+    if not learned.text_ratio:
+        return None
+    if mode == "empty":
+        prior = dict(learned.empty_prior)
+    else:
+        acc = learned.rules_accuracy.get(mode)
+        if acc is None:
+            return None
+        others = {a: scores.get(a, 0) + _RIVAL_FLOOR for a in learned.text_ratio if a != rule_top}
+        total = sum(others.values()) or 1.0
+        prior = {a: (1.0 - acc) * v / total for a, v in others.items()}
+        prior[rule_top] = acc
+    weight = learned.text_weight
+    post = {
+        a: q * learned.text_ratio.get(a, 1.0) ** weight
+        for a, q in prior.items()
+        if a in allowed and q > 0
+    }
+    total = sum(post.values())
+    if total <= 0:
+        return None
+    return {a: p / total for a, p in post.items()}

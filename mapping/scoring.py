@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from .hours import split_hours
-from .learned import Learned, regime, same_reason, same_title
+from .learned import Learned, posterior, regime, rules_regime, same_reason, same_title
 from .results import AreaSuggestion, CourseInput, Flag, Suggestion, TopicSuggestion
 from .taxonomy import Category, Taxonomy
 
@@ -336,6 +336,8 @@ def _rank_areas(
     if empty and fallback:
         reasons[fallback] = "nothing matched: the taxonomy's fallback area"
     rule_top = _rule_order(tax, ev, scores)[0].slug
+    if empty and fallback:
+        rule_top = fallback  # what the rules will rank first once the fallback score is added
     probs = learned.areas if learned and learned.areas else {}
     # rules decide traps: an area whose keywords an exclusion blocked is never the model's pick
     allowed = {s: p for s, p in probs.items() if not _excluded(ev.get(s, []))}
@@ -349,19 +351,21 @@ def _rank_areas(
                 reasons[a.slug] = f"staff decided the same title as {tax.get(lead).name}"
         allowed = {}
     if allowed:
-        mode = regime(reasons[rule_top])
+        mode = rules_regime(reasons[rule_top])
         best = max(allowed, key=allowed.get)  # type: ignore[arg-type]
-        decides = {"weak": learned.decides_areas, "empty": learned.decides_empty}.get(mode, False)
         override = learned.override_threshold
-        if decides:
-            # the rules are weak, split or silent: the learned layer decides the ranking
-            lead = best
-            for a in areas:
-                if a.slug in allowed:
-                    p = allowed[a.slug]
-                    ev.setdefault(a.slug, []).append(_learned_item(learned, a.slug, p))
-                    scores[a.slug] = combine(ev[a.slug])
-                    reasons[a.slug] = f"learned from staff decisions ({p:.0%} sure)"
+        post = None if mode == "agree" else posterior(learned, mode, rule_top, scores, set(allowed))
+        if post is not None:
+            probs = post  # the rules are weak, split or silent: rules and words combined
+            best = max(post, key=post.get)  # type: ignore[arg-type]
+            if best != rule_top:  # the learned layer decides the ranking (never confident)
+                lead = best
+                for a in areas:
+                    if a.slug in post:
+                        p = post[a.slug]
+                        ev.setdefault(a.slug, []).append(_learned_item(learned, a.slug, p))
+                        scores[a.slug] = combine(ev[a.slug])
+                        reasons[a.slug] = f"learned from staff decisions ({p:.0%} sure)"
         elif mode == "agree" and best != rule_top and override is not None:
             if allowed[best] >= override:
                 # staff decided courses like this one against the rules, consistently

@@ -41,6 +41,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "override_precision": 0.9,
     "learn_min_examples": 20,  # fewer staff decisions than this: rules only, no learned layer
     "learn_weight": 10.0,  # inverse regularisation (C) of the learned layer's logistic regressions
+    # where the rules are not sure of the area, a title-words model (no rule features) is the
+    # second expert beside them: its inverse regularisation, and how far its likelihood ratio
+    # counts against the rules' measured accuracy (an exponent: 1 = naive Bayes, smaller tempers
+    # a model fitted on few decisions, whose probabilities are not calibrated)
+    "learn_words_weight": 3.0,
+    "learn_words_trust": 0.5,
     "split_min_score": 90,  # areas at or above this share the course hours
     "fallback_area": "technical-studies",  # gets fallback_score when nothing else fires
     "fallback_score": 5,

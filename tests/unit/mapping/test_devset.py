@@ -11,7 +11,7 @@ import pytest
 
 from mapping import Engine, Taxonomy, evaluate
 from mapping.evaluate import read_gold
-from mapping.experiments import learn
+from mapping.experiments import cv_source, learn
 
 DEV_SET = Path(
     os.environ.get("DEV_SET")
@@ -72,10 +72,10 @@ def test_learning_from_a_quarter_keeps_precision(rows: list, taxonomy: Taxonomy)
     result = learn(rows, taxonomy, 0.25, seeds=5)
     with_, gain = result["with"], result["gain"]
     assert result["examples"] == 66 and with_["n"] == 199
-    # measured (seeded): area top-1 on the rest 0.9256 -> 0.9276 (+0.2 points; the issue's
+    # measured (seeded): area top-1 on the rest 0.9256 -> 0.9347 (+0.91 points; the issue's
     # +3 is not reached: see the note), topic precision 0.9802 -> 0.9802, confident labels 100 %
     # right on 72 % of the rest
-    assert gain["area_top1"] >= 0.0
+    assert gain["area_top1"] >= 0.007
     assert gain["topic_precision"] >= 0.0
     assert with_["confident_label_precision"] >= 0.995
     assert with_["confident_wrong"] == 0
@@ -86,8 +86,20 @@ def test_teach_order_beats_random_at_a_tenth(rows: list, taxonomy: Taxonomy) -> 
     taught = learn(rows, taxonomy, 0.10, order="teach")
     drawn = learn(rows, taxonomy, 0.10, seeds=3)
     teach, random = taught["with"], drawn["with"]
-    # the whole catalog once a tenth is decided (decided rows right): measured 0.9509 vs 0.9381
+    # the whole catalog once a tenth is decided (decided rows right): measured 0.9585 vs 0.9408
     assert taught["catalog_area_top1"] > drawn["catalog_area_top1"]
-    # measured: 0.9456 vs 0.9316 area top-1 on the rest; topic precision 1.0 vs 0.9858
+    # measured: 0.954 vs 0.9344 area top-1 on the rest; topic precision 1.0 vs 0.9858
     assert teach["area_top1"] > random["area_top1"]
     assert teach["topic_precision"] >= random["topic_precision"]
+
+
+def test_learning_under_source_cross_validation(rows: list, taxonomy: Taxonomy) -> None:
+    # no source learns from itself: each fold of sources is scored by an engine fitted on the
+    # other folds. Measured: area top-1 0.9283 -> 0.9396 (+1.13 points), topic precision equal,
+    # 0 confident-but-wrong, confident area on 74 % of rows
+    result = cv_source(rows, taxonomy, folds=5)
+    with_, gain = result["with"], result["gain"]
+    assert result["folds"] == 5 and with_["n"] == 265
+    assert gain["area_top1"] >= 0.007
+    assert gain["topic_precision"] >= 0.0
+    assert with_["confident_wrong"] == 0 and with_["confident_area_share"] >= 0.60

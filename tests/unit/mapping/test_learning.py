@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from mapping import CourseInput, Engine, Example, Taxonomy
 from mapping.similarity import SimilarityIndex
 from mapping.teach import teach_order, uncertainty
@@ -170,3 +172,83 @@ def test_exclusion_keeps_the_model_off_a_blocked_area(taxonomy: Taxonomy) -> Non
     decided = _decisions() + [_ex(f"Firearms Range Day {i}", "skill-development") for i in range(6)]
     s = Engine(taxonomy, decided).suggest(CourseInput("Firearms Law for Officers"))
     assert "firearms" not in s.topic_slugs and s.top_area == "legal-studies"
+
+
+def _unmatched_decided(area: str) -> list[Example]:
+    # decisions on titles where nothing in the rules matched (made-up series names), all in one
+    # area, beside decisions the rules agree on
+    out = [_ex(f"{w} Seminar", area) for w in ("Quorra", "Tessaly", "Vantor", "Morwen", "Ilsabet")]
+    for i in range(1, 5):
+        out += [_ex(f"Handgun Qualification {i}", "skill-development", ("firearms",))]
+        out += [_ex(f"Crash Investigation {i}", "technical-studies")]
+        out += [_ex(f"Ethics {i}", "interpersonal-perspectives")]
+        out += [_ex(f"Case Law Update {i}", "legal-studies")]
+    return out
+
+
+def test_where_nothing_matched_decisions_replace_the_fallback(taxonomy: Taxonomy) -> None:
+    # the fallback area is a guess without evidence: the decided courses where nothing matched
+    # say which area such titles go to, and the learned layer picks it (for review only)
+    course = CourseInput("Zebra Xylophone Seminar")
+    plain = Engine(taxonomy).suggest(course)
+    assert plain.top_area == "technical-studies" and not plain.areas[0].confident
+    for area in ("interpersonal-perspectives", "legal-studies"):
+        engine = Engine(taxonomy, _unmatched_decided(area))
+        assert engine.learner is not None and engine.learner.empty_prior[area] > 0.5
+        s = engine.suggest(course)
+        assert s.top_area == area and not s.areas[0].confident
+        assert "learned from staff decisions" in (s.areas[0].reason or "")
+        assert s.areas[0].probability is not None and s.areas[0].probability > 0.5
+
+
+def test_rules_accuracy_is_counted_on_the_decisions(taxonomy: Taxonomy) -> None:
+    from mapping.calibrate import rules_calibration
+
+    engine = Engine(taxonomy)
+    courses = [CourseInput(t) for t in ("DUII Legal Update", "Narcan and Opioid Exposure")]
+    plain = engine.rules_only(courses)
+    assert [s.top_area for s in plain] == ["legal-studies", "skill-development"]
+    # one of the two split titles decided as the rules said, one against them
+    accuracy, _empty = rules_calibration(plain, ["legal-studies", "technical-studies"], None)
+    assert accuracy["split"] == pytest.approx(0.5)  # 1 right of 2, shrunk towards 1 of 2
+    accuracy, _empty = rules_calibration(plain, ["legal-studies", "skill-development"], None)
+    # both right: 3 of 4 pooled over the unsure regimes (with one right in two added), split
+    # shrunk towards it by two pseudo-decisions; weak has no decision of its own: the pooled one
+    assert accuracy["split"] == pytest.approx((2 + 2 * 0.75) / 4)
+    assert accuracy["weak"] == pytest.approx(0.75)
+
+
+def test_words_alone_do_not_overturn_rules_that_were_right(taxonomy: Taxonomy) -> None:
+    # rules that picked well on decided split titles keep their pick on a split title even when
+    # its words lean elsewhere; a learned view never makes a weak label confident
+    decided = _decisions() + [_ex(f"DWI Legal Update {i}", "legal-studies") for i in range(4)]
+    decided += [_ex(f"DWI Crash Investigation {i}", "technical-studies") for i in range(6)]
+    engine = Engine(taxonomy, decided)
+    assert engine.learner is not None and engine.learner.rules_accuracy["split"] > 0.8
+    s = engine.suggest(CourseInput("DWI Legal Update for Crash Units"))
+    assert s.top_area == "legal-studies" and not s.areas[0].confident
+
+
+def test_posterior_respects_blocked_areas() -> None:
+    from mapping.learned import Learned, posterior
+
+    view = Learned(
+        {},
+        {},
+        {},
+        None,
+        None,
+        text_ratio={"skill-development": 50.0, "legal-studies": 0.5},
+        rules_accuracy={"weak": 0.7},
+        empty_prior={"skill-development": 0.5, "legal-studies": 0.5},
+        text_weight=1.0,
+    )
+    scores = {"skill-development": 0, "legal-studies": 40}
+    both = posterior(view, "weak", "legal-studies", scores, {"skill-development", "legal-studies"})
+    assert both is not None and max(both, key=both.get) == "skill-development"
+    assert sum(both.values()) == pytest.approx(1.0)
+    only = posterior(view, "weak", "legal-studies", scores, {"legal-studies"})
+    assert only == {"legal-studies": 1.0}  # an exclusion blocked Skill: rules decide traps
+    assert posterior(view, "split", "legal-studies", scores, set(scores)) is None  # no count
+    empty = posterior(view, "empty", "legal-studies", scores, set(scores))
+    assert empty is not None and empty["skill-development"] > 0.9
