@@ -30,7 +30,8 @@ import numpy as np
 from scipy import sparse
 
 from .calibrate import Gate, override, rules_calibration, threshold
-from .models import Models, grams, words
+from .learned import RulesCalibration
+from .models import PREFIX_MARK, Models, words
 from .results import CourseInput, Example
 from .scoring import Evidence, Learned, _blocked, build_suggestion, combine
 
@@ -63,9 +64,7 @@ class Learner:
         topic_threshold: float | None,
         gate: Gate,
         override_threshold: float | None = None,
-        rules_accuracy: dict[str, float] | None = None,
-        empty_prior: dict[str, float] | None = None,
-        text_weight: float = 0.0,
+        calibration: RulesCalibration | None = None,
     ) -> None:
         self.taxonomy = engine.taxonomy
         self.models = models
@@ -78,10 +77,9 @@ class Learner:
         self.decides_empty = gate.decides("empty")
         self.decides_topics = gate.decides("topics")
         self.override_threshold = override_threshold
-        self.rules_accuracy = rules_accuracy or {}
-        self.empty_prior = empty_prior or {}
-        self.text_weight = text_weight
+        self.calibration = calibration  # the rules where they are not sure (learned.posterior)
         self._vocab = models.vectorizer.get_feature_names_out()
+        self._shown = np.array([not str(v).endswith(PREFIX_MARK) for v in self._vocab], dtype=bool)
         self._coefs: dict[str, np.ndarray] = {}
         self._texts: dict[tuple[str, int], str] = {}
 
@@ -134,18 +132,23 @@ class Learner:
         by_course = dict(zip(distinct, evidence, strict=True))
         ev = [by_course[c] for c in courses]
         rules = cls.rule_matrix(engine, ev)
-        docs = [grams(k) for k in keys]
+        docs = [words(k) for k in keys]
         areas = [example_area(e) for e in examples]
         topics = [frozenset(e.topics) for e in examples]
         topic_slugs = [t.slug for t in tax.topics]
         c = float(tax.setting("learn_weight"))
         if len({a for a in areas if a}) < 2:
             return None
-        title_words = [words(k) for k in keys]
-        text_c = float(tax.setting("learn_words_weight"))
-        models = Models(docs, rules, areas, topics, topic_slugs, c, title_words, text_c)
+        models = Models(
+            docs, rules, areas, topics, topic_slugs, c, float(tax.setting("learn_words_weight"))
+        )
         plain = [build_suggestion(tax, course, e) for course, e in zip(courses, ev, strict=True)]
-        accuracy, empty = rules_calibration(plain, areas, models.words_model)
+        calibration = None
+        if models.words_model is not None:
+            accuracy, empty = rules_calibration(plain, areas, models.words_model)
+            known = tuple(str(a) for a in models.words_model.classes_)
+            trust = float(tax.setting("learn_words_trust"))
+            calibration = RulesCalibration(known, accuracy, empty, trust)
         area_pairs: list[tuple[float, bool]] = []
         topic_pairs: list[tuple[float, bool]] = []
         override_pairs: list[tuple[float, bool]] = []
@@ -167,7 +170,7 @@ class Learner:
                 topic_slugs,
                 c,
             )
-            pa, pt = sub.probabilities(sub.matrix([docs[i] for i in test], rules[test]))
+            pa, pt = sub.probabilities(sub.matrix([docs[i] for i in test], rules[test])[0])
             for j, i in enumerate(test):
                 top = plain[i].areas[0]
                 if top.confident and top.slug in pa[j]:
@@ -191,9 +194,7 @@ class Learner:
             threshold(topic_pairs, target),
             gate,
             override(override_pairs, float(tax.setting("override_precision"))),
-            accuracy,
-            empty,
-            float(tax.setting("learn_words_trust")),
+            calibration,
         )
 
     # -- prediction -------------------------------------------------------------------------
@@ -218,12 +219,11 @@ class Learner:
     ) -> list[Learned]:
         if not keys:
             return []
-        docs = [grams(k) for k in keys]
-        x = self.models.matrix(docs, self.rule_matrix(engine, evidence))
+        x, text = self.models.matrix([words(k) for k in keys], self.rule_matrix(engine, evidence))
         areas, topics = self.models.probabilities(x)
-        why = self._why(x, areas, topics)
-        ratios = self.models.word_ratios([words(k) for k in keys])
-        why = self._why_words(x, ratios, why)
+        why = self._why(text, areas, topics)
+        ratios = self.models.word_ratios(text)
+        self._why_words(text, ratios, areas, why)
         args = (
             self.area_threshold,
             self.topic_threshold,
@@ -232,30 +232,38 @@ class Learner:
             self.decides_empty,
             self.override_threshold,
         )
-        extra = (self.rules_accuracy, self.empty_prior, self.text_weight)
+        cal = self.calibration
+        rows = [tuple(r) for r in ratios.tolist()] if cal is not None else [()] * len(areas)
         return [
-            Learned(a, t, w, *args, r, *extra)
-            for a, t, w, r in zip(areas, topics, why, ratios, strict=True)
+            Learned(a, t, w, *args, r, cal)
+            for a, t, w, r in zip(areas, topics, why, rows, strict=True)
         ]
 
     def _why_words(
-        self, x: sparse.csr_matrix, ratios: list[dict[str, float]], why: list[dict[str, str]]
-    ) -> list[dict[str, str]]:
-        """Evidence for the area the title words point to most, where `_why` has none for it."""
-        text = x[:, : self.models.n_text].tocsr()
+        self,
+        text: sparse.csr_matrix,
+        ratios: np.ndarray,
+        areas: list[dict[str, float]],
+        why: list[dict[str, str]],
+    ) -> None:
+        """Evidence for the area the title words point to most, where `_why` has none for it
+        (`_why` explains the top area of the model with rule features)."""
+        m = self.models
+        if m.words_model is None or m.area_model is None or not len(ratios):
+            return
+        classes = [str(a) for a in m.words_model.classes_]
+        best = ratios.argmax(axis=1).tolist()
         wanted: dict[str, list[int]] = {}
-        for r, ratio in enumerate(ratios):
-            if ratio:
-                best = max(ratio, key=ratio.get)  # type: ignore[arg-type]
-                if best not in why[r] and self.models.area_model is not None:
-                    wanted.setdefault(best, []).append(r)
+        for r, (k, probs) in enumerate(zip(best, areas, strict=True)):
+            slug = classes[k]
+            if probs and slug not in why[r]:
+                wanted.setdefault(slug, []).append(r)
         for slug, rows in wanted.items():
             for r, j in zip(rows, self._best_ngram(text, self._coef(slug), rows), strict=True):
                 why[r][slug] = self._text(slug, j)
-        return why
 
     def _why(
-        self, x: sparse.csr_matrix, areas: list[dict[str, float]], topics: list[dict[str, float]]
+        self, text: sparse.csr_matrix, areas: list[dict[str, float]], topics: list[dict[str, float]]
     ) -> list[dict[str, str]]:
         """Per course, for its top area and its likely topics (p >= 0.5): the n-gram of its title
         that pushes the model towards the label most (coefficient x tf-idf, first on a tie)."""
@@ -270,7 +278,6 @@ class Learner:
             for slug, p in probs.items():
                 if p >= 0.5:
                     wanted.setdefault(slug, []).append(r)
-        text = x[:, : m.n_text].tocsr()  # the n-gram columns, in the order each row stores them
         for slug, rows in wanted.items():
             best = self._best_ngram(text, self._coef(slug), rows)
             for r, j in zip(rows, best, strict=True):
@@ -289,7 +296,8 @@ class Learner:
                 k = list(m.area_model.classes_).index(slug)
                 coef = m.area_model.coef_
                 found = coef[k] if coef.shape[0] > 1 else coef[0] * (1 if k else -1)
-            found = found[: m.n_text]
+            # word beginnings ("lega~") help the model but read badly as evidence: never shown
+            found = np.where(self._shown, found[: m.n_text], 0.0)
             self._coefs[slug] = found
         return found
 

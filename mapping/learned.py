@@ -3,10 +3,18 @@ the rules' regimes it may decide, and same-title decisions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Learned", "posterior", "regime", "rules_regime", "same_reason", "same_title"]
+__all__ = [
+    "Learned",
+    "RulesCalibration",
+    "posterior",
+    "regime",
+    "rules_regime",
+    "same_reason",
+    "same_title",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +37,18 @@ class Learned:
     # likelihood ratio per area (its probability over the decided areas' frequency), the rules'
     # accuracy per regime as counted on the decided courses, where nothing matched the area
     # distribution of such decided courses, and the weight of the words against the rules
-    text_ratio: dict[str, float] = field(default_factory=dict)
-    rules_accuracy: dict[str, float] = field(default_factory=dict)
-    empty_prior: dict[str, float] = field(default_factory=dict)
-    text_weight: float = 0.0
+    words: tuple[float, ...] = ()  # the words' likelihood ratio per area of `calibration.areas`
+    calibration: RulesCalibration | None = None  # one per fit, shared by every course
+
+
+@dataclass(frozen=True, slots=True)
+class RulesCalibration:
+    """What the decided courses say about the rules where they are not sure (see `posterior`)."""
+
+    areas: tuple[str, ...]  # the areas the title-words model knows, in its order
+    accuracy: dict[str, float]  # regime -> how often the rules' pick was right (weak, split)
+    empty: dict[str, float]  # area -> share of the decided courses where nothing matched
+    weight: float  # exponent of the words' likelihood ratio (learn_words_trust)
 
 
 def regime(reason: str | None) -> str:
@@ -82,23 +98,22 @@ def posterior(
     regime (counted, no model involved), the rest shared by rule score; where nothing matched,
     the area distribution of such decided courses. Areas an exclusion blocked (`allowed` lacks
     them) get nothing: rules decide traps."""
-    if not learned.text_ratio:
+    cal = learned.calibration
+    if cal is None or not learned.words:
         return None
     if mode == "empty":
-        prior = dict(learned.empty_prior)
+        prior = dict(cal.empty)
     else:
-        acc = learned.rules_accuracy.get(mode)
+        acc = cal.accuracy.get(mode)
         if acc is None:
             return None
-        others = {a: scores.get(a, 0) + _RIVAL_FLOOR for a in learned.text_ratio if a != rule_top}
+        others = {a: scores.get(a, 0) + _RIVAL_FLOOR for a in cal.areas if a != rule_top}
         total = sum(others.values()) or 1.0
         prior = {a: (1.0 - acc) * v / total for a, v in others.items()}
         prior[rule_top] = acc
-    weight = learned.text_weight
+    ratio = dict(zip(cal.areas, learned.words, strict=True))
     post = {
-        a: q * learned.text_ratio.get(a, 1.0) ** weight
-        for a, q in prior.items()
-        if a in allowed and q > 0
+        a: q * ratio.get(a, 1.0) ** cal.weight for a, q in prior.items() if a in allowed and q > 0
     }
     total = sum(post.values())
     if total <= 0:

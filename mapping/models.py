@@ -15,7 +15,7 @@ from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-__all__ = ["Models", "grams", "words"]
+__all__ = ["PREFIX_MARK", "Models", "grams", "words"]
 
 MIN_PER_CLASS = 3  # decided courses needed on each side before a topic gets a model
 
@@ -28,15 +28,17 @@ def _identity(doc: list[str]) -> list[str]:
     return doc
 
 
-_PREFIX = (
-    4  # word beginnings the title-words model also reads: "legally" shares "lega" with "legal"
-)
+_PREFIX = 4  # word beginnings the models also read: "legally" shares "lega" with "legal"
 
 
 def words(keys: Sequence[str]) -> list[str]:
-    """What the title-words model reads: the n-grams and the beginnings of the longer words (a
-    cheap stand-in for character n-grams, which cost ~20 s per 100k titles)."""
-    return [*grams(keys), *(f"{k[:_PREFIX]}~" for k in keys if len(k) > _PREFIX)]
+    """What the models read of a title: its n-grams and the beginnings of its longer words (a
+    cheap stand-in for character n-grams, which cost ~20 s per 100k titles). Beginnings end in
+    PREFIX_MARK; they are never shown as evidence."""
+    return [*grams(keys), *(f"{k[:_PREFIX]}{PREFIX_MARK}" for k in keys if len(k) > _PREFIX)]
+
+
+PREFIX_MARK = "~"
 
 
 class Models:
@@ -50,8 +52,7 @@ class Models:
         topics: list[frozenset[str]],
         topic_slugs: Sequence[str],
         c: float,
-        words: list[list[str]] | None = None,
-        text_c: float = 1.0,
+        words_c: float | None = None,
     ) -> None:
         self.vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         text = self.vectorizer.fit_transform(docs)
@@ -62,16 +63,13 @@ class Models:
         if len({areas[i] for i in labelled}) >= 2:
             self.area_model = LogisticRegression(C=c, max_iter=2000)
             self.area_model.fit(x[labelled], [areas[i] for i in labelled])
-        # the title-words model (no rule features): where the rules are weak it is the second
-        # expert beside them (learned.posterior), so it must not echo the rules' evidence
-        self.words_vectorizer: TfidfVectorizer | None = None
+        # the title-words model: the same title columns, no rule features. Where the rules are
+        # weak it is the second expert beside them (learned.posterior), so it must not echo them
         self.words_model: LogisticRegression | None = None
-        self.words_prior: np.ndarray | None = None
-        if words is not None and self.area_model is not None:
-            self.words_vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
-            wx = self.words_vectorizer.fit_transform([words[i] for i in labelled])
+        self.words_prior = np.ones(0)
+        if words_c is not None and self.area_model is not None:
             y = [areas[i] for i in labelled]
-            self.words_model = LogisticRegression(C=text_c, max_iter=2000).fit(wx, y)
+            self.words_model = LogisticRegression(C=words_c, max_iter=2000).fit(text[labelled], y)
             counts = np.array([y.count(a) for a in self.words_model.classes_], dtype=float)
             self.words_prior = (counts + 1) / (counts.sum() + len(counts))  # Laplace
         self.topic_models: dict[str, LogisticRegression] = {}
@@ -95,16 +93,18 @@ class Models:
             rows = [i for i in range(n) if areas[i] == label or label in topics[i]]
             self.df[label] = np.asarray(present[rows].sum(axis=0)).ravel()
 
-    def matrix(self, docs: list[list[str]], rules: np.ndarray) -> sparse.csr_matrix:
-        return sparse.hstack([self.vectorizer.transform(docs), sparse.csr_matrix(rules)]).tocsr()
+    def matrix(
+        self, docs: list[list[str]], rules: np.ndarray
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """The features (title columns, then rule columns) and the title columns alone."""
+        text = self.vectorizer.transform(docs)
+        return sparse.hstack([text, sparse.csr_matrix(rules)]).tocsr(), text
 
-    def word_ratios(self, words: list[list[str]]) -> list[dict[str, float]]:
-        """Per course, P(area | title words) / P(area): above 1 where its words point there."""
-        if self.words_model is None or self.words_vectorizer is None:
-            return [{} for _ in words]
-        p = self.words_model.predict_proba(self.words_vectorizer.transform(words))
-        classes = list(self.words_model.classes_)
-        return [dict(zip(classes, row, strict=True)) for row in (p / self.words_prior).tolist()]
+    def word_ratios(self, text: sparse.csr_matrix) -> np.ndarray:
+        """Per course and area (words_model.classes_), P(area | title words) / P(area)."""
+        if self.words_model is None:
+            return np.zeros((text.shape[0], 0))
+        return self.words_model.predict_proba(text) / self.words_prior
 
     def probabilities(
         self, x: sparse.csr_matrix

@@ -194,7 +194,7 @@ def test_where_nothing_matched_decisions_replace_the_fallback(taxonomy: Taxonomy
     assert plain.top_area == "technical-studies" and not plain.areas[0].confident
     for area in ("interpersonal-perspectives", "legal-studies"):
         engine = Engine(taxonomy, _unmatched_decided(area))
-        assert engine.learner is not None and engine.learner.empty_prior[area] > 0.5
+        assert engine.learner is not None and engine.learner.calibration.empty[area] > 0.5
         s = engine.suggest(course)
         assert s.top_area == area and not s.areas[0].confident
         assert "learned from staff decisions" in (s.areas[0].reason or "")
@@ -224,13 +224,13 @@ def test_words_alone_do_not_overturn_rules_that_were_right(taxonomy: Taxonomy) -
     decided = _decisions() + [_ex(f"DWI Legal Update {i}", "legal-studies") for i in range(4)]
     decided += [_ex(f"DWI Crash Investigation {i}", "technical-studies") for i in range(6)]
     engine = Engine(taxonomy, decided)
-    assert engine.learner is not None and engine.learner.rules_accuracy["split"] > 0.8
+    assert engine.learner is not None and engine.learner.calibration.accuracy["split"] > 0.8
     s = engine.suggest(CourseInput("DWI Legal Update for Crash Units"))
     assert s.top_area == "legal-studies" and not s.areas[0].confident
 
 
 def test_posterior_respects_blocked_areas() -> None:
-    from mapping.learned import Learned, posterior
+    from mapping.learned import Learned, RulesCalibration, posterior
 
     view = Learned(
         {},
@@ -238,10 +238,13 @@ def test_posterior_respects_blocked_areas() -> None:
         {},
         None,
         None,
-        text_ratio={"skill-development": 50.0, "legal-studies": 0.5},
-        rules_accuracy={"weak": 0.7},
-        empty_prior={"skill-development": 0.5, "legal-studies": 0.5},
-        text_weight=1.0,
+        words=(50.0, 0.5),
+        calibration=RulesCalibration(
+            ("skill-development", "legal-studies"),
+            {"weak": 0.7},
+            {"skill-development": 0.5, "legal-studies": 0.5},
+            1.0,
+        ),
     )
     scores = {"skill-development": 0, "legal-studies": 40}
     both = posterior(view, "weak", "legal-studies", scores, {"skill-development", "legal-studies"})
