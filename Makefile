@@ -58,9 +58,13 @@ node_modules/.installed: package.json package-lock.json
 
 axe: node_modules/.installed
 
-## Install what the tests need and run the whole suite (SQLite, and PostgreSQL when it answers).
+## Install what the tests need and run the whole suite (SQLite, and PostgreSQL when it answers),
+## in one pytest-xdist worker per core: `make test TEST_WORKERS=0` runs it in one process, and
+## PYTEST_ARGS adds pytest options or paths (`make test PYTEST_ARGS='tests/unit -x'`).
+TEST_WORKERS ?= auto
+PYTEST_ARGS  ?=
 test: install-test browser axe
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Benchmarks: each prints ratios against a baseline measured in the same run.
 bench: install-bench

@@ -2,12 +2,17 @@
 
 Data-layer tests run on SQLite and on PostgreSQL (a throw-away database created on the server at
 127.0.0.1:5432 for this run). Under CI=true an unreachable PostgreSQL fails the run instead of
-skipping.
+skipping, and so does any other skip.
+
+`make test` runs the suite in pytest-xdist workers: every worker has its own PostgreSQL
+databases (named after the worker), its own SQLite files (pytest's per-worker tmp folders) and
+its own instance folder (upload slot lock files), so no worker sees another's data or locks.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -23,6 +28,44 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ["sqlite", "postgresql"]
+# "gw0", "gw1", ... in a pytest-xdist worker; "main" in a run without workers
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _database_name(kind: str) -> str:
+    """A database name no other worker or concurrent test run on the same server can pick: the
+    worker names it in `pg_stat_activity` and in a leftover after a crash, pid and a random part
+    keep two runs apart."""
+    return f"catalog_{kind}_{WORKER}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped test is a failed one: CI must run every test (a missing database,
+    browser, tool or data set is a broken CI machine, not a reason to pass). The report is made
+    in the worker that ran the test, so this holds under pytest-xdist as in one process."""
+    report = yield
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every test must run: {reason}"
+    return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """The app's instance folder for this session (this worker): by default it is the checkout's
+    instance/, shared by every worker and by `make run`, and the upload slot lock files there
+    made one worker's upload wait for (or be refused because of) another worker's. Subprocesses
+    (gunicorn, flask) inherit it through the environment."""
+    folder = tmp_path_factory.mktemp("instance")
+    before = os.environ.get("CATALOG_INSTANCE_PATH")
+    os.environ["CATALOG_INSTANCE_PATH"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("CATALOG_INSTANCE_PATH", None)
+    else:
+        os.environ["CATALOG_INSTANCE_PATH"] = before
 
 
 def _postgres_available() -> str | None:
@@ -38,13 +81,13 @@ def _postgres_available() -> str | None:
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    """A fresh PostgreSQL database for this test session (this worker), dropped at the end."""
     problem = _postgres_available()
     if problem:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required under CI=true but is not reachable: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
-    name = f"catalog_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = _database_name("test")
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -62,7 +105,7 @@ def empty_database_url(backend, tmp_path, request):
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     request.getfixturevalue("postgres_url")  # skips or fails when PostgreSQL is absent
-    name = f"catalog_empty_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = _database_name("empty")
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -70,6 +113,27 @@ def empty_database_url(backend, tmp_path, request):
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def listening_socket():
+    """listen() -> a TCP socket on 127.0.0.1, at a port the system chose, already listening: hand
+    it to a server in a subprocess (gunicorn's `-b fd://N` with `pass_fds`). Asking for a free port
+    and letting the server bind it later is a race that parallel test workers can lose (the port
+    handed out again meanwhile, and a test talking to another worker's server). Closed after the
+    test; close it earlier once the subprocess has its copy."""
+    opened: list[socket.socket] = []
+
+    def listen() -> socket.socket:
+        sock = socket.socket()
+        opened.append(sock)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        return sock
+
+    yield listen
+    for sock in opened:
+        sock.close()
 
 
 def make_app(database_url: str, **overrides):

@@ -19,17 +19,21 @@ class Relay:
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        # bound from the start (the port is ours until the first cut), not a probe closed and
+        # bound again later: another test worker could be handed the port in between
+        self.bound: socket.socket | None = socket.socket()
+        self.bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.bound.bind(("127.0.0.1", 0))
+        self.port = self.bound.getsockname()[1]
         self.sockets: list[socket.socket] = []
         self.listener: socket.socket | None = None
 
     def open(self) -> None:
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
+        self.listener, self.bound = self.bound, None
+        if self.listener is None:  # reopened after a cut: the same port again
+            self.listener = socket.socket()
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.listener.bind(("127.0.0.1", self.port))
         self.listener.listen(16)
         threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 
@@ -63,6 +67,9 @@ class Relay:
                 s.close()
 
     def cut(self) -> None:
+        if self.bound is not None:  # never opened
+            self.bound.close()
+            self.bound = None
         if self.listener is not None:
             try:
                 self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()

@@ -11,7 +11,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -30,14 +29,8 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 SECRET = "scale-out-7d1f0c3b9a2e4d6f8b5c1a3e7f9d2b4c6a8e0f1d3b5c7a9e"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def servers(database_url, tmp_path):
+def servers(database_url, tmp_path, listening_socket):
     """Two gunicorn instances (one worker each) on the test's PostgreSQL database."""
     env = {
         **os.environ,
@@ -48,18 +41,20 @@ def servers(database_url, tmp_path):
     }
     procs, bases = [], []
     for _ in range(2):
-        port = free_port()
+        sock = listening_socket()
         procs.append(
             subprocess.Popen(
-                [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{port}", "catalog:create_app()"],
+                [str(GUNICORN), "-w", "1", "-b", f"fd://{sock.fileno()}", "catalog:create_app()"],
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                pass_fds=(sock.fileno(),),
             )
         )
-        bases.append(f"http://127.0.0.1:{port}")
+        bases.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
+        sock.close()  # the server has its copy
     try:
         for base in bases:
             deadline = time.time() + 60

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +12,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def request_closed(request):
 
 
 @pytest.fixture
-def gunicorn_server(tmp_path):
+def gunicorn_server(tmp_path, listening_socket):
     """gunicorn with 2 workers on a migrated SQLite file and a 1 MB upload limit."""
     env = {
         **os.environ,
@@ -49,14 +42,24 @@ def gunicorn_server(tmp_path):
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "catalog:create_app()"],
+        [
+            str(bin_dir / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"fd://{sock.fileno()}",
+            "catalog:create_app()",
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=(sock.fileno(),),
     )
+    sock.close()  # gunicorn has its copy: a request now reaches it, or is refused if it died
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
