@@ -12,7 +12,9 @@ its own instance folder (upload slot lock files), so no worker sees another's da
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -134,6 +136,36 @@ def listening_socket():
     yield listen
     for sock in opened:
         sock.close()
+
+
+# gunicorn's graceful stop takes up to its graceful_timeout (30 s), then it kills its workers itself
+STOP_SECONDS = 60
+
+
+@pytest.fixture
+def spawn():
+    """spawn(args, **popen_kwargs) -> the Popen of a server for this test, in its own process
+    group. After the test it is stopped (SIGTERM: gunicorn's graceful stop) and always reaped, its
+    whole group killed if it has not ended in STOP_SECONDS. A gunicorn worker still importing the
+    app when the SIGTERM comes stops only once booted: on a loaded machine (parallel workers) that
+    took longer than a fixed 10 s wait, the server was left running, and its Popen turned up as a
+    ResourceWarning (an error) in some later test."""
+    procs: list[subprocess.Popen] = []
+
+    def start(args, **kwargs) -> subprocess.Popen:
+        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def make_app(database_url: str, **overrides):

@@ -30,7 +30,7 @@ SECRET = "scale-out-7d1f0c3b9a2e4d6f8b5c1a3e7f9d2b4c6a8e0f1d3b5c7a9e"
 
 
 @pytest.fixture
-def servers(database_url, tmp_path, listening_socket):
+def servers(database_url, tmp_path, listening_socket, spawn):
     """Two gunicorn instances (one worker each) on the test's PostgreSQL database."""
     env = {
         **os.environ,
@@ -39,38 +39,30 @@ def servers(database_url, tmp_path, listening_socket):
         "CATALOG_ENV": "production",
         "PYTHONPATH": str(ROOT),
     }
-    procs, bases = [], []
+    bases = []
     for _ in range(2):
         sock = listening_socket()
-        procs.append(
-            subprocess.Popen(
-                [str(GUNICORN), "-w", "1", "-b", f"fd://{sock.fileno()}", "catalog:create_app()"],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                pass_fds=(sock.fileno(),),
-            )
+        spawn(
+            [str(GUNICORN), "-w", "1", "-b", f"fd://{sock.fileno()}", "catalog:create_app()"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(sock.fileno(),),
         )
         bases.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
         sock.close()  # the server has its copy
-    try:
-        for base in bases:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=5).read()
-                    break
-                except OSError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.3)
-        yield bases
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=20)
+    for base in bases:  # `spawn` stops both servers after the test, or if one never answers
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=5).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+    yield bases
 
 
 class Browser:
