@@ -129,14 +129,18 @@ def normalise(title: str) -> Normalised:
     chars = list(low)
     identifiers: list[tuple[str, int, int]] = []
     has_digit = _DIGIT.search(low) is not None  # every identifier, year and hour needs a digit
+    work = low  # the text with what earlier patterns found blanked (joined again only then)
     for kind, pattern in _IDENTIFIER_PATTERNS if has_digit else ():
-        for m in pattern.finditer("".join(chars)):
+        blanked = False
+        for m in pattern.finditer(work):
             if kind == "tcole" and m.re.pattern.startswith(r"\(") and _YEARS.fullmatch(m.group(1)):
                 continue
             ident = _identifier(kind, m)
             identifiers.append((ident, m.start(), m.end()))
             _blank(chars, m.start(), m.end())
-    work = "".join(chars)
+            blanked = True
+        if blanked:
+            work = "".join(chars)
     for pattern in (_YEARS, _NOISE) if has_digit else (_NOISE_WORDS,):
         for m in pattern.finditer(work):
             _blank(chars, m.start(), m.end())
@@ -168,20 +172,39 @@ def _is_upper(title: str, m: re.Match[str]) -> bool:
     return frag.isupper()
 
 
+def _word(raw: str) -> tuple[str, str] | tuple[()]:
+    """A matched word as a token's (text, key), or () when it is dropped."""
+    word = raw
+    if word == "&" or word == "and":  # "&" and "and" are both dropped: "A & B" == "A and B"
+        return ()
+    if "." in word:  # dotted acronym such as "O.C."
+        word = word.replace(".", "")
+    if word.endswith("'s"):
+        word = word[:-2]
+    word = word.replace("'", "")
+    if not word or word in NOISE_WORDS:
+        return ()
+    word = _ROMAN.get(word, word)
+    return word, stem(word)
+
+
+_WORDS: dict[str, tuple[str, str] | tuple[()]] = {}  # `_word` of the words seen (bounded)
+_WORDS_MAX = 200_000
+
+
 def _tokens(title: str, work: str, start: int, end: int) -> list[Token]:
     out: list[Token] = []
+    words = _WORDS
     for m in _TOKEN.finditer(work, start, end):
-        word = m.group(0)
-        s, e = m.start(), m.end()
-        if word == "&" or word == "and":  # "&" and "and" are both dropped: "A & B" == "A and B"
+        raw = m.group(0)
+        found = words.get(raw)
+        if found is None:
+            found = _word(raw)
+            if len(words) < _WORDS_MAX:
+                words[raw] = found
+        if not found:
             continue
-        if "." in word:  # dotted acronym such as "O.C."
-            word = word.replace(".", "")
-        if word.endswith("'s"):
-            word = word[:-2]
-        word = word.replace("'", "")
-        if not word or word in NOISE_WORDS:
-            continue
-        word = _ROMAN.get(word, word)
-        out.append(Token(word, stem(word), s, e, title[s:e].isupper() and not word.isdigit()))
+        word, key = found
+        s, e = m.span()
+        out.append(Token(word, key, s, e, title[s:e].isupper() and not word.isdigit()))
     return out

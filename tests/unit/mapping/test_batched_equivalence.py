@@ -187,3 +187,22 @@ def test_similar_courses_are_the_per_row_definition(learned_engine: Engine) -> N
         got = index.top(queries, k)
         assert got == _top_by_row(index, queries, k)
         assert sum(map(len, got)) > len(queries) // 2 and got[-2] == []
+
+
+def test_normalise_same_with_cold_warm_and_full_word_cache(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    module = importlib.import_module("mapping.normalise")  # the module, not the function
+    titles = _titles(engine, 300) + ["O.C. Spray's Part II (2 hrs) & ICAT", "IN-SERVICE and"]
+    monkeypatch.setattr(module, "_WORDS", {})
+    cold = [module.normalise(t) for t in titles]
+    assert module._WORDS  # filled
+    warm = [module.normalise(t) for t in titles]
+    monkeypatch.setattr(module, "_WORDS_MAX", 0)
+    monkeypatch.setattr(module, "_WORDS", {})
+    full = [module.normalise(t) for t in titles]  # nothing kept: every word worked out again
+    assert cold == warm == full and not module._WORDS
+    assert [t.key for t in cold[-2].tokens] == ["oc", "spray", "icat"]  # dotted, 's, &, hours
+    assert cold[-1].tokens == ()  # noise and "and" only
