@@ -195,7 +195,9 @@ def build_suggestion(
 ) -> Suggestion:
     """Rank areas, pick topics, raise flags and split hours for one course."""
     ctx = _context(tax)
-    ev = {slug: _blocked(items) for slug, items in raw.items()}
+    # Own lists: the implied-area and qualifier evidence added below must not land in `raw`
+    # (the learned layer's fit scores the same evidence twice, plain and cross-validated).
+    ev = {slug: list(_blocked(items)) for slug, items in raw.items()}
     threshold = ctx.topic_threshold
     topics: list[TopicSuggestion] = []
     flags: list[Flag] = []

@@ -153,3 +153,24 @@ def test_qualifiers_are_data(taxonomy: Taxonomy) -> None:
     with pytest.raises(ValueError):
         bad = {**data["categories"][0], "qualifiers": ["a ~~ b ~ c"]}
         Taxonomy.from_dict({**data, "categories": [bad]})
+
+
+@pytest.mark.parametrize(
+    "title", ["Handgun Qualification", "Defense Against the Handgun", "Verbal De-escalation"]
+)
+def test_scoring_leaves_the_rule_evidence_as_it_found_it(engine: Engine, title: str) -> None:
+    """The learned layer's fit scores the same rule evidence twice (plain, then cross-validated):
+    implied-area or qualifier evidence added by the first pass must not count again in the second."""
+    import copy
+
+    from mapping.scoring import build_suggestion
+
+    course = CourseInput(title)
+    [_], [evidence], _ = engine.rule_pass([course])
+    before = copy.deepcopy(evidence)
+    first = build_suggestion(engine.taxonomy, course, evidence)
+    assert evidence == before
+    again = build_suggestion(engine.taxonomy, course, evidence)
+    assert [(a.slug, a.score, a.confident) for a in again.areas] == [
+        (a.slug, a.score, a.confident) for a in first.areas
+    ]
